@@ -1,0 +1,164 @@
+"""The command line: parse flags, call the library, report, map to an exit code."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mlopsgen import __version__
+from mlopsgen.errors import SpecError, UserError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _report_spec_error(exc: SpecError) -> None:
+    for diag in exc.diagnostics:
+        click.echo(diag.format(), err=True)
+    click.echo(f"error: {exc}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlopsgen")
+def cli() -> None:
+    """Turn one policy-checked mlops.yaml into a runnable ML repository and its CI/CD."""
+
+
+@cli.command()
+@click.argument("spec", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    help="Directory to create (default: ./<project slug>).",
+)
+@click.option("--force", is_flag=True, help="Write into a non-empty directory.")
+@click.option("--dry-run", is_flag=True, help="List the files; write nothing.")
+@click.option("--no-input", is_flag=True, help="Without SPEC: take every default, ask nothing.")
+def new(
+    spec: Path | None, output_dir: Path | None, force: bool, dry_run: bool, no_input: bool
+) -> None:
+    """Create a repository from SPEC (or from answers to a few questions)."""
+    from mlopsgen.new import create_repository, spec_from_answers  # noqa: PLC0415
+    from mlopsgen.spec import read_spec_text  # noqa: PLC0415
+
+    if spec is not None:
+        text, filename = read_spec_text(spec), str(spec)
+    else:
+        text, filename = spec_from_answers(_ask(no_input=no_input)), "mlops.yaml"
+    if output_dir is None:
+        from mlopsgen.spec import parse_spec  # noqa: PLC0415
+
+        output_dir = Path(parse_spec(text, filename=filename).project.slug.replace("_", "-"))
+    result = create_repository(text, output_dir, filename=filename, force=force, dry_run=dry_run)
+    if dry_run:
+        for rel in result.files:
+            click.echo(str(output_dir / rel))
+        click.echo(f"dry run: {len(result.files)} files would be written to {output_dir}", err=True)
+    else:
+        click.echo(
+            f"created {result.spec.project.name!r} in {output_dir} ({len(result.files)} files)"
+        )
+        click.echo(
+            f"next: cd {output_dir} && python -m venv .venv && "
+            ". .venv/bin/activate && pip install -e '.[dev]' && make all"
+        )
+
+
+def _ask(*, no_input: bool) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "name": "Spam Filter",
+        "description": "Flags spam comments on a blogging platform.",
+        "platforms": ["github", "gitlab", "azure"],
+        "sample": "spam",
+        "target": "webservice",
+    }
+    if no_input:
+        return defaults
+    answers = dict(defaults)
+    answers["name"] = click.prompt("Project name", default=defaults["name"])
+    answers["description"] = click.prompt("Description", default=defaults["description"])
+    answers["platforms"] = [
+        p.strip()
+        for p in click.prompt(
+            "CI platforms (comma-separated: github, gitlab, azure)",
+            default=",".join(defaults["platforms"]),
+        ).split(",")
+        if p.strip()
+    ]
+    answers["sample"] = click.prompt(
+        "Sample data set",
+        default=defaults["sample"],
+        type=click.Choice(["spam", "sensors", "loans"]),
+    )
+    answers["target"] = click.prompt(
+        "Deploy target",
+        default=defaults["target"],
+        type=click.Choice(["webservice", "batch", "edge", "none"]),
+    )
+    return answers
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(path_type=Path), default=Path("mlops.yaml"))
+def validate(spec: Path) -> None:
+    """Check SPEC against the schema and the semantic rules; print every problem."""
+    from mlopsgen.spec import load_spec  # noqa: PLC0415
+
+    loaded = load_spec(spec)
+    click.echo(f"{spec}: valid spec for {loaded.project.name!r} ({', '.join(loaded.ci.platforms)})")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of mlops.yaml (for editors and other validators)."""
+    from mlopsgen.spec import schema_text  # noqa: PLC0415
+
+    click.echo(schema_text(), nl=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises, never calls ``sys.exit``)."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="mlopsgen",
+            standalone_mode=False,
+        )
+    except SpecError as exc:
+        _report_spec_error(exc)
+        return EXIT_USAGE
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_USAGE
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception:  # a bug: say so, with what to send us
+        click.echo(traceback.format_exc(), err=True)
+        click.echo(
+            f"mlopsgen {__version__}: internal error; please report it with the traceback above",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Where the template, the policy packs and the nested-template index live."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+__all__ = ["data_root", "policies_dir", "template_dir"]
+
+
+@functools.cache
+def data_root() -> Path:
+    """The directory holding ``cookiecutter.json``, ``template/`` and ``policies/``.
+
+    An installed wheel carries them in ``mlopsgen/_data``; a source checkout
+    (editable install) has them at the repository root, two levels up.
+    """
+    packaged = Path(__file__).parent / "_data"
+    if (packaged / "cookiecutter.json").is_file():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "cookiecutter.json").is_file():
+        return checkout
+    raise RuntimeError(f"mlopsgen data files not found in {packaged} or {checkout}")
+
+
+def template_dir() -> Path:
+    """The cookiecutter template of an ML repository."""
+    return data_root() / "template"
+
+
+def policies_dir() -> Path:
+    """The built-in policy packs."""
+    return data_root() / "policies"

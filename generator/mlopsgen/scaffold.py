@@ -1,0 +1,72 @@
+"""Rendering the repository scaffold through cookiecutter's low-level API.
+
+We call ``generate_files`` with a fully computed context instead of the
+``cookiecutter()`` main function: the latter renders ``extra_context`` values as
+Jinja (a project called ``{{ 7*7 }}`` would become 49), reads ``~/.cookiecutterrc``
+and writes replay files to ``$HOME``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from mlopsgen.resources import template_dir
+from mlopsgen.spec.model import Spec
+
+__all__ = ["CONTEXT_KEYS", "build_context", "render_scaffold"]
+
+#: The variables the template declares; ``build_context`` computes each of them.
+CONTEXT_KEYS = (
+    "project_name",
+    "project_slug",
+    "module_name",
+    "description",
+    "python_version",
+    "owners",
+    "sample",
+    "deploy_target",
+    "sast_fail_on",
+    "secrets_scan_tool",
+    "data_versioning",
+)
+
+
+def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
+    """The cookiecutter context for ``spec``; ``spec_text`` becomes ``mlops.yaml`` verbatim."""
+    context: dict[str, Any] = {
+        "project_name": spec.project.name,
+        "project_slug": spec.project.slug.replace("_", "-"),
+        "module_name": spec.project.slug,
+        "description": spec.project.description,
+        "python_version": spec.project.python,
+        "owners": ",".join(spec.project.owners),
+        "sample": spec.data.sample,
+        "deploy_target": str(spec.deploy.target),
+        "sast_fail_on": spec.security.sast_fail_on,
+        "secrets_scan_tool": spec.security.secrets_scan_tool,
+        "data_versioning": spec.data.versioning,
+    }
+    declared = json.loads((template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
+    # Private keys (_copy_without_render, _extensions ...) configure cookiecutter itself.
+    context.update({k: v for k, v in declared.items() if k.startswith("_")})
+    context["_spec_text"] = spec_text
+    return context
+
+
+def render_scaffold(spec: Spec, spec_text: str, staging: Path) -> Path:
+    """Render the template into ``staging`` and return the generated project directory."""
+    from cookiecutter.generate import generate_files  # noqa: PLC0415  (slow import, deferred)
+
+    logging.getLogger("cookiecutter").setLevel(logging.WARNING)
+    context = {"cookiecutter": build_context(spec, spec_text)}
+    project = generate_files(
+        repo_dir=str(template_dir()),
+        context=context,
+        output_dir=str(staging),
+        overwrite_if_exists=False,
+        accept_hooks=False,
+    )
+    return Path(project)

@@ -1,0 +1,516 @@
+"""Reading a spec: file checks, YAML with positions, schema validation, semantic checks, model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import keyword
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from mlopsgen import yamlio
+from mlopsgen.diagnostics import Diagnostic, Location, Severity
+from mlopsgen.errors import SpecError, UserError
+from mlopsgen.spec.model import (
+    CI,
+    Champion,
+    Data,
+    Deploy,
+    DeployTarget,
+    Drift,
+    Environment,
+    MetricBound,
+    Model,
+    Monitoring,
+    Platform,
+    Policies,
+    Project,
+    SecretItem,
+    Secrets,
+    Security,
+    Spec,
+    Triggers,
+    Waiver,
+)
+from mlopsgen.spec.schema import apply_defaults, load_schema
+
+__all__ = ["MAX_SPEC_BYTES", "derive_slug", "load_spec", "parse_spec", "read_spec_text"]
+
+#: Real specs are a few kilobytes; anything past this is not a spec.
+MAX_SPEC_BYTES = 1024 * 1024
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def read_spec_text(path: Path) -> str:
+    """Read a spec file, refusing what cannot be a spec before parsing anything.
+
+    Raises:
+        UserError: missing file, a directory, an oversized file, or undecodable bytes.
+    """
+    if not path.exists():
+        raise UserError(
+            "no such file",
+            path=path,
+            hint="create one with `mlopsgen new --no-input` or copy one from examples/",
+        )
+    if path.is_dir():
+        candidate = path / "mlops.yaml"
+        hint = f"did you mean {candidate}?" if candidate.is_file() else "pass the spec file itself"
+        raise UserError("is a directory, expected a spec file", path=path, hint=hint)
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise UserError(
+            f"is {size:,} bytes; a spec may be at most {MAX_SPEC_BYTES:,} bytes",
+            path=path,
+            hint="is this really an mlops.yaml?",
+        )
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_SPEC_BYTES + 1)  # the file may grow between stat and read
+    if len(raw) > MAX_SPEC_BYTES:
+        raise UserError(f"is larger than {MAX_SPEC_BYTES:,} bytes", path=path)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x})",
+            path=path,
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def load_spec(path: Path) -> Spec:
+    """Read, validate and type the spec at ``path``.
+
+    Raises:
+        UserError: the file cannot be read as text.
+        SpecError: every problem found in the spec, one diagnostic each.
+    """
+    return parse_spec(read_spec_text(path), filename=str(path))
+
+
+def parse_spec(text: str, *, filename: str = "mlops.yaml") -> Spec:
+    """Validate spec text and return the typed spec with defaults applied.
+
+    Raises:
+        SpecError: one diagnostic per problem, sorted by position.
+    """
+    try:
+        doc = yamlio.load(text, filename=filename)
+    except yamlio.YamlLoadError as exc:
+        raise SpecError(exc.diagnostics, path=Path(filename)) from None
+    if doc.data is None:
+        raise SpecError(
+            [
+                _diag(
+                    filename,
+                    1,
+                    1,
+                    "",
+                    "the spec is empty",
+                    "start from `mlopsgen new --no-input` or a file in examples/",
+                )
+            ],
+            path=Path(filename),
+        )
+    if not isinstance(doc.data, dict):
+        raise SpecError(
+            [
+                _diag(
+                    filename,
+                    1,
+                    1,
+                    "",
+                    f"expected a mapping at the top level, got {_describe(doc.data)}",
+                    "a spec starts with `version: 1` and `project:`",
+                )
+            ],
+            path=Path(filename),
+        )
+    problems = list(_schema_problems(doc, filename))
+    if not problems:
+        data = apply_defaults(doc.data)
+        problems = list(_semantic_problems(data, doc, filename))
+    if problems:
+        problems.sort(key=lambda d: (d.location.line or 0, d.location.column or 0))
+        raise SpecError(problems, path=Path(filename))
+    return _build(data)
+
+
+def derive_slug(name: str) -> str:
+    """Python package name from a project name: ``"Spam Filter"`` gives ``spam_filter``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+# --- schema errors -----------------------------------------------------------------------
+
+
+def _diag(
+    filename: str,
+    line: int | None,
+    col: int | None,
+    path: str,
+    message: str,
+    hint: str | None = None,
+) -> Diagnostic:
+    return Diagnostic(
+        "SPEC", Severity.ERROR, message, Location(filename, line, col, path), hint=hint
+    )
+
+
+def _at(
+    doc: yamlio.LoadedYaml,
+    filename: str,
+    path: yamlio.JsonPath,
+    message: str,
+    hint: str | None = None,
+    *,
+    key: bool = False,
+) -> Diagnostic:
+    mark = doc.mark(path, key=key)
+    return _diag(
+        filename,
+        mark.line if mark else None,
+        mark.column if mark else None,
+        yamlio.format_path(path),
+        message,
+        hint,
+    )
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return repr(shown)
+    return repr(value)
+
+
+def _close(word: Any, choices: Iterable[Any]) -> str | None:
+    options = [str(c) for c in choices]
+    match = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _schema_problems(doc: yamlio.LoadedYaml, filename: str) -> Iterator[Diagnostic]:
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = []
+    for raw in validator.iter_errors(doc.data):
+        errors.append((best_match(raw.context) or raw) if raw.context else raw)
+    # One problem per value: a wrong type makes the enum or pattern error beside it noise.
+    typed = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in typed:
+            continue
+        yield from _explain(error, doc, filename)
+
+
+def _explain(error: ValidationError, doc: yamlio.LoadedYaml, filename: str) -> Iterator[Diagnostic]:
+    path: yamlio.JsonPath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    hint = schema.get("x-hint")
+    value: Any = error.instance
+    wanted_value: Any = error.validator_value
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = list(schema.get("properties", {}))
+        for key in value:
+            if key not in allowed:
+                shown = key if isinstance(key, str) else _yaml11_key(key)
+                yield _at(
+                    doc,
+                    filename,
+                    (*path, key),
+                    f"unknown key {shown!r}",
+                    _close(shown, allowed)
+                    or (f"allowed keys: {', '.join(allowed)}" if allowed else None),
+                    key=True,
+                )
+        return
+    if kind == "required":
+        missing = wanted_value
+        for name in missing if isinstance(missing, list) else []:
+            if name not in value:
+                yield _at(doc, filename, path, f"missing required key {name!r}", None, key=True)
+        return
+    if "propertyNames" in error.schema_path:
+        # propertyNames validates each key as an instance without extending the path.
+        choices = wanted_value if kind == "enum" else []
+        yield _at(
+            doc,
+            filename,
+            (*path, value),
+            f"unknown name {value!r}",
+            _close(value, choices) or f"expected one of {', '.join(map(str, choices))}",
+            key=True,
+        )
+        return
+    if kind == "type":
+        expected = wanted_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        message = f"expected {wanted}, got {_describe(value)}"
+    elif kind == "enum":
+        choices = wanted_value
+        message = f"expected one of {', '.join(map(str, choices))}; got {_describe(value)}"
+        if isinstance(value, float) and str(value) in {str(c)[:3] for c in choices}:
+            hint = hint or "quote the value"
+        else:
+            hint = _close(value, choices) or hint
+    elif kind == "const":
+        message = f"expected {wanted_value!r}, got {_describe(value)}"
+    elif kind == "pattern":
+        message = f"{_describe(value)} is not allowed here"
+    elif kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+        sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[
+            kind
+        ]
+        message = f"expected a number {sign} {wanted_value}, got {_describe(value)}"
+    elif kind == "minItems":
+        message = f"expected at least {wanted_value} item(s), got {len(value)}"
+    elif kind == "uniqueItems":
+        dupes = [v for i, v in enumerate(value) if v in value[:i]]
+        message = f"has duplicate items: {', '.join(map(str, dupes))}"
+    elif kind == "minProperties":
+        message = "expected at least one key"
+    elif kind == "minLength":
+        message = f"expected at least {wanted_value} character(s)"
+    elif kind == "maxLength":
+        message = f"expected at most {wanted_value} characters, got {len(value)}"
+    else:
+        message = error.message
+    yield _at(doc, filename, path, message, hint)
+
+
+def _yaml11_key(key: Any) -> str:
+    """Show a key that YAML 1.1 turned into a non-string (``on:`` becomes True)."""
+    return {True: "on/yes/true", False: "off/no/false"}.get(key, str(key))
+
+
+# --- semantic checks ---------------------------------------------------------------------
+
+
+def _semantic_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    project = data["project"]
+    if "slug" not in project:
+        slug = derive_slug(project["name"])
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,49}", slug) or keyword.iskeyword(slug):
+            yield _at(
+                doc,
+                filename,
+                ("project", "name"),
+                f"cannot derive a Python package name from {project['name']!r}",
+                "set project.slug explicitly, e.g. slug: my_model",
+            )
+    elif keyword.iskeyword(project["slug"]):
+        yield _at(
+            doc,
+            filename,
+            ("project", "slug"),
+            f"{project['slug']!r} is a Python keyword",
+            "pick another package name",
+        )
+
+    yield from _duplicates(
+        doc,
+        filename,
+        ("deploy", "environments"),
+        [e["name"] for e in data["deploy"]["environments"]],
+        "environment",
+    )
+    yield from _duplicates(
+        doc, filename, ("secrets", "items"), [s["name"] for s in data["secrets"]["items"]], "secret"
+    )
+
+    env_names = {e["name"] for e in data["deploy"]["environments"]}
+    for i, item in enumerate(data["secrets"]["items"]):
+        for j, env in enumerate(item["environments"]):
+            if env not in env_names:
+                yield _at(
+                    doc,
+                    filename,
+                    ("secrets", "items", i, "environments", j),
+                    f"environment {env!r} is not declared in deploy.environments",
+                    _close(env, env_names) or "declare it under deploy.environments",
+                )
+
+    provider = data["secrets"]["provider"]
+    needed = {
+        "vault": "vault",
+        "azure-keyvault": "azure_keyvault",
+        "aws-secrets-manager": "aws",
+        "gcp-secret-manager": "gcp",
+    }.get(provider)
+    if needed and needed not in data["secrets"]:
+        yield _at(
+            doc,
+            filename,
+            ("secrets", "provider"),
+            f"provider {provider!r} needs a secrets.{needed} section",
+            f"add secrets.{needed} (see docs/spec.md)",
+        )
+
+    for name, bound in data["model"]["metrics"].items():
+        low, high = bound.get("min"), bound.get("max")
+        if low is not None and high is not None and low > high:
+            yield _at(
+                doc,
+                filename,
+                ("model", "metrics", name),
+                f"min {low} is greater than max {high}; no model can pass",
+            )
+
+    for i, waiver in enumerate(data["policies"]["waivers"]):
+        try:
+            dt.date.fromisoformat(waiver["expires"])
+        except ValueError:
+            yield _at(
+                doc,
+                filename,
+                ("policies", "waivers", i, "expires"),
+                f"{waiver['expires']!r} is not a calendar date",
+                "use YYYY-MM-DD",
+            )
+
+
+def _duplicates(
+    doc: yamlio.LoadedYaml, filename: str, path: yamlio.JsonPath, names: list[str], what: str
+) -> Iterator[Diagnostic]:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            yield _at(
+                doc,
+                filename,
+                (*path, i, "name"),
+                f"duplicate {what} name {name!r}",
+                "names must be unique",
+            )
+        seen.add(name)
+
+
+# --- the typed model ---------------------------------------------------------------------
+
+
+def _build(d: dict[str, Any]) -> Spec:
+    p, ci, sec, secrets = d["project"], d["ci"], d["security"], d["secrets"]
+    data, model, deploy, drift = d["data"], d["model"], d["deploy"], d["monitoring"]["drift"]
+    settings: dict[str, str] = {}
+    for section in ("vault", "azure_keyvault", "aws", "gcp"):
+        for key, value in secrets.get(section, {}).items():
+            settings[f"{section}.{key}"] = str(value)
+    return Spec(
+        version=d["version"],
+        project=Project(
+            name=p["name"],
+            slug=p.get("slug") or derive_slug(p["name"]),
+            description=p["description"],
+            python=p["python"],
+            owners=tuple(p["owners"]),
+        ),
+        ci=CI(
+            platforms=tuple(Platform(x) for x in ci["platforms"]),
+            default_branch=ci["default_branch"],
+            triggers=Triggers(
+                branches=tuple(ci["triggers"]["branches"]),
+                pull_requests=ci["triggers"]["pull_requests"],
+                tags=ci["triggers"]["tags"],
+            ),
+        ),
+        security=Security(
+            sast_tool=sec["sast"]["tool"],
+            sast_fail_on=sec["sast"]["fail_on"],
+            dependencies_tool=sec["dependencies"]["tool"],
+            secrets_scan_tool=sec["secrets_scan"]["tool"],
+            sbom=sec["sbom"],
+            model_scan=sec["model_scan"],
+        ),
+        secrets=Secrets(
+            provider=secrets["provider"],
+            auth=secrets["auth"],
+            settings=settings,
+            items=tuple(
+                SecretItem(
+                    name=i["name"],
+                    ref=i["ref"],
+                    stages=tuple(i["stages"]),
+                    environments=tuple(i["environments"]),
+                )
+                for i in secrets["items"]
+            ),
+        ),
+        data=Data(
+            sample=data["sample"],
+            sources=tuple(data["sources"]),
+            contract=data["contract"],
+            versioning=data["versioning"],
+        ),
+        model=Model(
+            algorithm=model["algorithm"],
+            test_size=float(model["test_size"]),
+            seed=model["seed"],
+            metrics={
+                k: MetricBound(min=v.get("min"), max=v.get("max"))
+                for k, v in model["metrics"].items()
+            },
+            champion=Champion(
+                compare=model["champion"]["compare"],
+                max_regression=float(model["champion"]["max_regression"]),
+                baseline=model["champion"]["baseline"],
+            ),
+            registry=model["registry"],
+        ),
+        deploy=Deploy(
+            target=DeployTarget(deploy["target"]),
+            cloud=deploy["cloud"],
+            edge_max_bundle_kb=deploy["edge"]["max_bundle_kb"],
+            batch_schedule=deploy["batch"]["schedule"],
+            environments=tuple(
+                Environment(name=e["name"], approval=e["approval"], url=e.get("url"))
+                for e in deploy["environments"]
+            ),
+        ),
+        monitoring=Monitoring(
+            drift=Drift(
+                schedule=drift["schedule"],
+                method=drift["method"],
+                threshold=float(drift["threshold"]),
+                on_drift=drift["on_drift"],
+                batch=drift["batch"],
+            )
+        ),
+        policies=Policies(
+            packs=tuple(d["policies"]["packs"]),
+            waivers=tuple(
+                Waiver(
+                    rule=w["rule"],
+                    reason=w["reason"],
+                    owner=w["owner"],
+                    expires=dt.date.fromisoformat(w["expires"]),
+                )
+                for w in d["policies"]["waivers"]
+            ),
+        ),
+    )

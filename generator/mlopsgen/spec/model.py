@@ -1,0 +1,224 @@
+"""The typed spec: frozen dataclasses with defaults applied, all that later stages see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "CI",
+    "Champion",
+    "Data",
+    "Deploy",
+    "DeployTarget",
+    "Drift",
+    "Environment",
+    "MetricBound",
+    "Model",
+    "Monitoring",
+    "Platform",
+    "Policies",
+    "Project",
+    "SecretItem",
+    "Secrets",
+    "Security",
+    "Spec",
+    "Triggers",
+    "Waiver",
+]
+
+
+class Platform(enum.StrEnum):
+    """A CI platform that pipelines are rendered for."""
+
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    AZURE = "azure"
+
+
+class DeployTarget(enum.StrEnum):
+    """What the deploy stage ships."""
+
+    WEBSERVICE = "webservice"
+    BATCH = "batch"
+    EDGE = "edge"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Project:
+    """``project:``: names and owners."""
+
+    name: str
+    slug: str
+    description: str
+    python: str
+    owners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """``ci.triggers:``: events that start the main pipeline."""
+
+    branches: tuple[str, ...]
+    pull_requests: bool
+    tags: str | None
+
+
+@dataclass(frozen=True)
+class CI:
+    """``ci:``: platforms and triggers."""
+
+    platforms: tuple[Platform, ...]
+    default_branch: str
+    triggers: Triggers
+
+
+@dataclass(frozen=True)
+class Security:
+    """``security:``: the scans every pipeline runs."""
+
+    sast_tool: str
+    sast_fail_on: str
+    dependencies_tool: str
+    secrets_scan_tool: str
+    sbom: str
+    model_scan: str
+
+
+@dataclass(frozen=True)
+class SecretItem:
+    """One entry of ``secrets.items``."""
+
+    name: str
+    ref: str
+    stages: tuple[str, ...]
+    environments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """``secrets:``: the provider, how CI authenticates, provider settings and the items."""
+
+    provider: str
+    auth: str
+    settings: Mapping[str, str]
+    items: tuple[SecretItem, ...]
+
+
+@dataclass(frozen=True)
+class Data:
+    """``data:``: sample set, sources, contract and versioning."""
+
+    sample: str
+    sources: tuple[str, ...]
+    contract: str
+    versioning: str
+
+
+@dataclass(frozen=True)
+class MetricBound:
+    """Gate bounds of one metric."""
+
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class Champion:
+    """``model.champion:``: challenger-versus-champion comparison."""
+
+    compare: bool
+    max_regression: float
+    baseline: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """``model:``: training settings and the gate."""
+
+    algorithm: str
+    test_size: float
+    seed: int
+    metrics: Mapping[str, MetricBound]
+    champion: Champion
+    registry: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment environment."""
+
+    name: str
+    approval: str
+    url: str | None
+
+    @property
+    def needs_approval(self) -> bool:
+        """True when a person must approve each deploy to it."""
+        return self.approval == "required"
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """``deploy:``: target, cloud and environments in deploy order."""
+
+    target: DeployTarget
+    cloud: str
+    edge_max_bundle_kb: int
+    batch_schedule: str
+    environments: tuple[Environment, ...]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """``monitoring.drift:``."""
+
+    schedule: str
+    method: str
+    threshold: float
+    on_drift: str
+    batch: str
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """``monitoring:``."""
+
+    drift: Drift
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One policy waiver."""
+
+    rule: str
+    reason: str
+    owner: str
+    expires: dt.date
+
+
+@dataclass(frozen=True)
+class Policies:
+    """``policies:``: packs and waivers."""
+
+    packs: tuple[str, ...]
+    waivers: tuple[Waiver, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec with every default applied."""
+
+    version: int
+    project: Project
+    ci: CI
+    security: Security
+    secrets: Secrets
+    data: Data
+    model: Model
+    deploy: Deploy
+    monitoring: Monitoring
+    policies: Policies

@@ -1,0 +1,107 @@
+"""The spec reference (docs/spec.md), generated from the schema so the two cannot drift."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from mlopsgen.spec.schema import load_schema
+
+__all__ = ["field_paths", "render_reference"]
+
+_INTRO = """\
+# mlops.yaml reference (spec version 1)
+
+<!-- Generated from generator/mlopsgen/spec/schema.json by
+     `python -m mlopsgen.spec.reference > docs/spec.md`; a test fails when it is stale. -->
+
+One file describes the repository. `mlopsgen schema` prints the JSON Schema
+(draft 2020-12) this page is generated from; point your editor at it for
+completion (`# yaml-language-server: $schema=./mlops.schema.json` after
+`mlopsgen schema > mlops.schema.json`).
+
+Every problem in a spec is reported at once, one line each, with
+`file:line:column`, the path of the value, what was expected and a hint:
+
+```
+mlops.yaml:12:5: model.metrics.f1.min: expected a number, got 'high'
+mlops.yaml:4:3: project.pyton: unknown key 'pyton' (hint: did you mean 'python'?)
+```
+
+Such a spec makes every command exit with status 2 and write nothing. After the
+schema, a few semantic rules apply: environment and secret names are unique, a
+secret's environments are declared under `deploy.environments`, the provider named
+in `secrets.provider` has its settings section, a metric's `min` is not above its
+`max`, and a waiver's `expires` is a real date.
+
+Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`
+(edge), `examples/loan-risk-batch.yaml` (batch on Azure).
+
+| field | type | default | description |
+|---|---|---|---|
+"""
+
+
+def _resolve(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        return {**root["$defs"][ref.removeprefix("#/$defs/")], **node}
+    return node
+
+
+def _walk(
+    root: dict[str, Any], node: dict[str, Any], prefix: str
+) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    required = set(node.get("required", []))
+    for name, raw in node.get("properties", {}).items():
+        sub = _resolve(root, raw)
+        path = f"{prefix}.{name}" if prefix else name
+        yield path, sub, name in required
+        if "properties" in sub:
+            yield from _walk(root, sub, path)
+        items = sub.get("items")
+        if isinstance(items, dict) and "properties" in items:
+            yield from _walk(root, _resolve(root, items), f"{path}[]")
+
+
+def field_paths() -> list[str]:
+    """Every field of the spec as a dotted path (``deploy.environments[].name``)."""
+    schema = load_schema()
+    return [path for path, _, _ in _walk(schema, schema, "")]
+
+
+def _type(node: dict[str, Any]) -> str:
+    if "enum" in node:
+        return " \\| ".join(f"`{v}`" for v in node["enum"])
+    if "const" in node:
+        return f"`{node['const']}`"
+    kind = node.get("type", "")
+    if kind == "array":
+        items = node.get("items", {})
+        inner = _type(items) if "enum" in items else items.get("type", "object")
+        return f"list of {inner}"
+    if isinstance(kind, list):
+        return " or ".join(kind)
+    return str(kind)
+
+
+def render_reference() -> str:
+    """The whole reference page as Markdown."""
+    schema = load_schema()
+    rows = []
+    for path, node, required in _walk(schema, schema, ""):
+        default = (
+            "required"
+            if required
+            else (f"`{json.dumps(node['default'])}`" if "default" in node else "")
+        )
+        text = node.get("description", "").replace("|", "\\|")
+        if "pattern" in node and "x-hint" in node:
+            text += f" Format: {node['x-hint']}."
+        rows.append(f"| `{path}` | {_type(node)} | {default} | {text} |")
+    return _INTRO + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render_reference(), end="")  # noqa: T201

@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated HOME, the repository root, and a CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mlopsgen.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """No test reads or writes the real HOME (cookiecutter replay files, rc files)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("COOKIECUTTER_CONFIG", raising=False)
+    yield home
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """Exit code and captured streams of one CLI call."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Call ``mlopsgen.cli.main`` in process; its output is echoed for failing tests."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        with capsys.disabled():
+            pass
+        print(f"$ mlopsgen {' '.join(args)}  -> {code}\n{captured.out}\n{captured.err}")
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -1,0 +1,207 @@
+"""Bad specs: exit 2, one line per problem with file:line:column, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import re
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, CliResult
+
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<rest>.+)$")
+
+VALID_HEAD = "version: 1\nproject:\n  name: Spam Filter\n"
+
+# (case id, spec text, expected lines as (line, col, substring))
+CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
+    (
+        "unknown-key",
+        VALID_HEAD + "  pyton: '3.11'\n",
+        [(4, 3, "project.pyton: unknown key 'pyton' (hint: did you mean 'python'?)")],
+    ),
+    (
+        "wrong-type",
+        VALID_HEAD + "model:\n  metrics:\n    f1: {min: high}\n",
+        [(6, 15, "model.metrics.f1.min: expected a number, got 'high'")],
+    ),
+    (
+        "bad-enum",
+        VALID_HEAD + "deploy:\n  target: webservce\n",
+        [
+            (
+                5,
+                11,
+                "deploy.target: expected one of webservice, batch, edge, none; got 'webservce'"
+                " (hint: did you mean 'webservice'?)",
+            )
+        ],
+    ),
+    (
+        "missing-required",
+        "version: 1\nproject:\n  slug: spam\n",
+        [(2, 1, "project: missing required key 'name'")],
+    ),
+    ("missing-project", "version: 1\n", [(1, 1, "missing required key 'project'")]),
+    ("yaml-syntax", VALID_HEAD + "ci:\n  platforms: [github\n", [(6, 1, "YAML syntax error")]),
+    ("empty", "", [(1, 1, "the spec is empty")]),
+    ("comments-only", "# nothing here\n", [(1, 1, "the spec is empty")]),
+    ("top-level-list", "- version: 1\n", [(1, 1, "expected a mapping at the top level")]),
+    (
+        "unquoted-python",
+        VALID_HEAD + "  python: 3.10\n",
+        [(4, 11, "project.python: expected a string, got 3.1 (hint: quote the version")],
+    ),
+    (
+        "duplicate-key",
+        VALID_HEAD + "  name: Other\n",
+        [(4, 3, "duplicate key 'name' (first defined on line 3)")],
+    ),
+    (
+        "several-problems",
+        VALID_HEAD + "ci:\n  platforms: [github, gitlub]\nmodel:\n  metrics:\n    f2: {min: 0.5}\n",
+        [
+            (5, 23, "ci.platforms[1]: expected one of github, gitlab, azure; got 'gitlub'"),
+            (8, 5, "model.metrics.f2: unknown name 'f2'"),
+        ],
+    ),
+    (
+        "template-in-name",
+        "version: 1\nproject:\n  name: '{{ 7*7 }}'\n",
+        [(3, 9, "project.name: '{{ 7*7 }}' is not allowed here")],
+    ),
+    ("yaml11-key", VALID_HEAD + "ci:\n  on: [push]\n", [(5, 3, "unknown key 'on/yes/true'")]),
+    (
+        "duplicate-env",
+        VALID_HEAD + "deploy:\n  environments: [{name: a}, {name: a}]\n",
+        [(5, 36, "deploy.environments[1].name: duplicate environment name 'a'")],
+    ),
+    (
+        "undeclared-secret-env",
+        VALID_HEAD + "secrets:\n  items: [{name: TOKEN, ref: x, environments: [prod]}]\n",
+        [(5, 48, "environment 'prod' is not declared in deploy.environments")],
+    ),
+    (
+        "provider-without-settings",
+        VALID_HEAD + "secrets:\n  provider: vault\n",
+        [(5, 13, "provider 'vault' needs a secrets.vault section")],
+    ),
+    (
+        "min-above-max",
+        VALID_HEAD + "model:\n  metrics:\n    f1: {min: 0.9, max: 0.8}\n",
+        [(6, 9, "min 0.9 is greater than max 0.8")],
+    ),
+    (
+        "bad-date",
+        VALID_HEAD + "policies:\n  waivers: [{rule: PIN-007, reason: a good reason, owner: me, "
+        "expires: 2027-02-30}]\n",
+        [(5, 72, "'2027-02-30' is not a calendar date")],
+    ),
+    (
+        "alias-bomb",
+        "version: 1\n"
+        + "".join(
+            f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else 'x'}]\n" for i in range(9)
+        ),
+        [(0, 0, "expands to more than 100,000 nodes")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_spec(
+    tmp_path: Path,
+    run_cli: Callable[..., CliResult],
+    text: str,
+    expected: list[tuple[int, int, str]],
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(text)
+    out = tmp_path / "out"
+    result = run_cli("new", str(spec), "-o", str(out))
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    assert not out.exists(), "nothing may be written for a bad spec"
+    lines = [ln for ln in result.err.splitlines() if LINE.match(ln)]
+    assert len(lines) == len(expected), result.err
+    for got, (line, col, text_part) in zip(lines, expected, strict=True):
+        match = LINE.match(got)
+        assert match is not None
+        assert match["file"] == str(spec)
+        if line:
+            assert (int(match["line"]), int(match["col"])) == (line, col), got
+        assert text_part in match["rest"], got
+    assert result.err.rstrip().endswith("problem" if len(expected) == 1 else "problems")
+
+
+def test_validate_reports_the_same(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(VALID_HEAD + "deploy:\n  target: webservce\n")
+    result = run_cli("validate", str(spec))
+    assert result.code == 2
+    assert f"{spec}:5:11: deploy.target" in result.err
+
+
+def test_directory_instead_of_file(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    (tmp_path / "mlops.yaml").write_text(VALID_HEAD)
+    result = run_cli("new", str(tmp_path), "-o", str(tmp_path / "out"))
+    assert result.code == 2
+    assert "is a directory, expected a spec file" in result.err
+    assert "did you mean" in result.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("new", str(tmp_path / "nope.yaml"), "-o", str(tmp_path / "out"))
+    assert result.code == 2
+    assert "no such file" in result.err
+
+
+def test_not_utf8(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_bytes(b"version: 1\nproject: {name: \xff}\n")
+    result = run_cli("validate", str(spec))
+    assert result.code == 2
+    assert "is not UTF-8" in result.err
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child
+    resource.setrlimit(resource.RLIMIT_AS, (768 * 1024 * 1024, 768 * 1024 * 1024))
+
+
+@pytest.mark.parametrize("kind", ["huge-file", "alias-bomb"])
+def test_hostile_input_is_bounded(tmp_path: Path, kind: str) -> None:
+    """A 50 MB file and an alias bomb are refused inside a 768 MiB address-space cap."""
+    spec = tmp_path / "mlops.yaml"
+    if kind == "huge-file":
+        with spec.open("w") as handle:
+            handle.write(VALID_HEAD)
+            line = "# " + "x" * 1022 + "\n"
+            for _ in range(50 * 1024):
+                handle.write(line)
+    else:
+        spec.write_text(
+            "a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+                for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+            )
+        )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlopsgen", "new", str(spec), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limit_memory,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+    expected = "a spec may be at most" if kind == "huge-file" else "alias bomb"
+    assert expected in proc.stderr
