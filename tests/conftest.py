@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from mlopsgen.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+from repo_paths import CliResult
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +20,6 @@ def isolated_home(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("COOKIECUTTER_CONFIG", raising=False)
     yield home
-
-
-@dataclass(frozen=True)
-class CliResult:
-    """Exit code and captured streams of one CLI call."""
-
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import EXAMPLES, ROOT, CliResult
 from mlopsgen.spec import apply_defaults, load_schema, load_spec, parse_spec
 from mlopsgen.spec.model import DeployTarget, Platform
 from mlopsgen.spec.reference import field_paths, render_reference
+from repo_paths import EXAMPLES, ROOT, CliResult
 
 MINIMAL = "version: 1\nproject:\n  name: Spam Filter\n"
 

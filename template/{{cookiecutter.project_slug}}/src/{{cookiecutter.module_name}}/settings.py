@@ -1,0 +1,247 @@
+"""Read mlops.yaml, the single source of truth for every task's thresholds.
+
+Every default is named once, here. A key that is absent from mlops.yaml takes
+its default; a key that is present but wrong raises SpecError naming the key.
+Paths in the spec are relative to the directory that holds mlops.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_FILE = "mlops.yaml"
+MODEL_FILE = "models/model.joblib"
+REPORTS_DIR = "reports"
+
+ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
+METRIC_NAMES = ("accuracy", "f1", "precision", "recall", "roc_auc")
+DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
+DRIFT_METHODS = ("psi", "ks")
+VERSIONING = ("none", "dvc")
+
+DEFAULT_SOURCES = ("data/raw/train.csv",)
+DEFAULT_CONTRACT = "data/contract.yaml"
+DEFAULT_VERSIONING = "none"
+DEFAULT_ALGORITHM = "logistic_regression"
+DEFAULT_TEST_SIZE = 0.25
+DEFAULT_SEED = 42
+DEFAULT_METRICS: Mapping[str, Mapping[str, float]] = {"accuracy": {"min": 0.7}}
+DEFAULT_CHAMPION_COMPARE = False
+DEFAULT_MAX_REGRESSION = 0.01
+DEFAULT_CHAMPION_BASELINE = "models/champion/metrics.json"
+DEFAULT_DEPLOY_TARGET = "none"
+DEFAULT_MAX_BUNDLE_KB = 512
+DEFAULT_DRIFT_METHOD = "psi"
+DEFAULT_DRIFT_THRESHOLD = 0.2
+DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
+DEFAULT_ON_DRIFT = "retrain"
+DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
+
+
+class TaskError(Exception):
+    """A problem the user can fix (a missing file, a bad value); tasks exit 2."""
+
+
+class SpecError(TaskError):
+    """mlops.yaml is unreadable or holds a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class MetricBound:
+    """A gate on one metric: it must be >= minimum and/or <= maximum."""
+
+    name: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parts of mlops.yaml that the tasks read, with defaults applied."""
+
+    root: Path
+    project_name: str
+    sources: tuple[Path, ...]
+    contract: Path
+    versioning: str
+    algorithm: str
+    test_size: float
+    seed: int
+    metrics: tuple[MetricBound, ...]
+    champion_compare: bool
+    max_regression: float
+    champion_baseline: Path
+    deploy_target: str
+    max_bundle_kb: int
+    drift_method: str
+    drift_threshold: float
+    drift_schedule: str
+    on_drift: str
+    drift_batch: Path
+
+    @property
+    def model_path(self) -> Path:
+        """Where train writes the model and the other tasks read it."""
+        return self.root / MODEL_FILE
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where tasks write their JSON reports."""
+        return self.root / REPORTS_DIR
+
+    def report(self, name: str) -> Path:
+        """Path of one report file, e.g. report("metrics.json")."""
+        return self.reports_dir / name
+
+    def display(self, path: Path) -> str:
+        """A path as the user wrote it: relative to the repository root when possible."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def _section(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{where}{key}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _choice(value: Any, choices: tuple[str, ...], key: str) -> str:
+    if value not in choices:
+        raise SpecError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+    return str(value)
+
+
+def _number(value: Any, key: str, *, low: float | None = None, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SpecError(f"{key}: expected a number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise SpecError(f"{key}: {value} is outside [{low}, {high}]")
+    return float(value)
+
+
+def _integer(value: Any, key: str, *, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SpecError(f"{key}: expected an integer >= {low}, got {value!r}")
+    return value
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SpecError(f"{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise SpecError("model.metrics: expected a mapping of metric name to {min, max}")
+    bounds = []
+    for name, spec in raw.items():
+        key = f"model.metrics.{name}"
+        _choice(name, METRIC_NAMES, key)
+        if not isinstance(spec, Mapping) or not spec or set(spec) - {"min", "max"}:
+            raise SpecError(f"{key}: expected a mapping with min and/or max")
+        low = spec.get("min")
+        high = spec.get("max")
+        bounds.append(
+            MetricBound(
+                name=name,
+                minimum=None if low is None else _number(low, f"{key}.min"),
+                maximum=None if high is None else _number(high, f"{key}.max"),
+            )
+        )
+    return tuple(bounds)
+
+
+def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
+    """Apply the defaults to a parsed mlops.yaml and check the values the tasks use."""
+    if not isinstance(raw, Mapping):
+        raise SpecError("expected a mapping at the top level")
+    project = _section(raw, "project", "")
+    data = _section(raw, "data", "")
+    model = _section(raw, "model", "")
+    champion = _section(model, "champion", "model.")
+    deploy = _section(raw, "deploy", "")
+    edge = _section(deploy, "edge", "deploy.")
+    drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
+
+    sources = data.get("sources", list(DEFAULT_SOURCES))
+    if not isinstance(sources, list) or not sources:
+        raise SpecError("data.sources: expected a non-empty list of CSV paths")
+
+    return Settings(
+        root=root,
+        project_name=str(project.get("name", root.name)),
+        sources=tuple(root / _text(s, "data.sources[]") for s in sources),
+        contract=root / _text(data.get("contract", DEFAULT_CONTRACT), "data.contract"),
+        versioning=_choice(
+            data.get("versioning", DEFAULT_VERSIONING), VERSIONING, "data.versioning"
+        ),
+        algorithm=_choice(model.get("algorithm", DEFAULT_ALGORITHM), ALGORITHMS, "model.algorithm"),
+        test_size=_number(
+            model.get("test_size", DEFAULT_TEST_SIZE), "model.test_size", low=0.05, high=0.9
+        ),
+        seed=_integer(model.get("seed", DEFAULT_SEED), "model.seed"),
+        metrics=_metric_bounds(model.get("metrics", DEFAULT_METRICS)),
+        champion_compare=bool(champion.get("compare", DEFAULT_CHAMPION_COMPARE)),
+        max_regression=_number(
+            champion.get("max_regression", DEFAULT_MAX_REGRESSION),
+            "model.champion.max_regression",
+            low=0.0,
+            high=1.0,
+        ),
+        champion_baseline=root
+        / _text(champion.get("baseline", DEFAULT_CHAMPION_BASELINE), "model.champion.baseline"),
+        deploy_target=_choice(
+            deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
+        ),
+        max_bundle_kb=_integer(
+            edge.get("max_bundle_kb", DEFAULT_MAX_BUNDLE_KB), "deploy.edge.max_bundle_kb", low=1
+        ),
+        drift_method=_choice(
+            drift.get("method", DEFAULT_DRIFT_METHOD), DRIFT_METHODS, "monitoring.drift.method"
+        ),
+        drift_threshold=_number(
+            drift.get("threshold", DEFAULT_DRIFT_THRESHOLD), "monitoring.drift.threshold", low=0.0
+        ),
+        drift_schedule=str(drift.get("schedule", DEFAULT_DRIFT_SCHEDULE)),
+        on_drift=str(drift.get("on_drift", DEFAULT_ON_DRIFT)),
+        drift_batch=root / _text(drift.get("batch", DEFAULT_DRIFT_BATCH), "monitoring.drift.batch"),
+    )
+
+
+def load_settings(path: str | Path = SPEC_FILE) -> Settings:
+    """Read mlops.yaml with PyYAML's safe loader and apply the defaults."""
+    spec = Path(path)
+    try:
+        raw = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(f"{spec}: not found (run the task from the repository root)") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{spec}: not valid YAML: {exc}") from None
+    try:
+        return settings_from_mapping(raw or {}, root=spec.resolve().parent)
+    except SpecError as exc:
+        raise SpecError(f"{spec}: {exc}") from None
+
+
+def task_parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the --spec option that every task takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--spec",
+        default=SPEC_FILE,
+        help=f"path to the spec; paths in it are relative to its directory (default: {SPEC_FILE})",
+    )
+    return parser

@@ -1,0 +1,1 @@
+"""Tests of the {{ cookiecutter.module_name }} package; run with `make test`."""
