@@ -57,11 +57,35 @@ def main() -> int:
     ours, theirs = [], []
     try:
         for i in range(args.runs):
-            ours.append(timed([sys.executable, "-m", "mlopsgen", "new", str(example),
-                               "-o", str(work / f"ours-{i}")], env))
-            theirs.append(timed([sys.executable, "-m", "cookiecutter", "--no-input",
-                                 "-o", str(work / f"theirs-{i}"), str(ROOT / "template"),
-                                 *extra], env))
+            ours.append(
+                timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "mlopsgen",
+                        "new",
+                        str(example),
+                        "-o",
+                        str(work / f"ours-{i}"),
+                    ],
+                    env,
+                )
+            )
+            theirs.append(
+                timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "cookiecutter",
+                        "--no-input",
+                        "-o",
+                        str(work / f"theirs-{i}"),
+                        str(ROOT / "template"),
+                        *extra,
+                    ],
+                    env,
+                )
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     a, b = statistics.median(ours), statistics.median(theirs)

@@ -1,0 +1,34 @@
+"""The CI-neutral pipeline model and its construction from a spec."""
+
+from __future__ import annotations
+
+from mlopsgen.pipeline.build import MAIN_PIPELINE, MAKE_TARGETS, MONITOR_PIPELINE, build_pipelines
+from mlopsgen.pipeline.model import (
+    DEFAULT_EXPIRE_DAYS,
+    Artifacts,
+    Cache,
+    Environment,
+    Job,
+    JobKind,
+    Pipeline,
+    Rule,
+    Schedule,
+    Triggers,
+)
+
+__all__ = [
+    "DEFAULT_EXPIRE_DAYS",
+    "MAIN_PIPELINE",
+    "MAKE_TARGETS",
+    "MONITOR_PIPELINE",
+    "Artifacts",
+    "Cache",
+    "Environment",
+    "Job",
+    "JobKind",
+    "Pipeline",
+    "Rule",
+    "Schedule",
+    "Triggers",
+    "build_pipelines",
+]

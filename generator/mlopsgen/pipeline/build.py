@@ -1,0 +1,269 @@
+"""Spec to pipeline model: the main CI/CD pipeline and the scheduled monitoring pipeline.
+
+Thin CI, fat tasks: every job runs targets of the generated repository's Makefile, so the
+same step runs on a laptop, on each CI platform and in tests. Targets CI calls are listed
+in :data:`MAKE_TARGETS`. No job restores a cache: the main pipeline builds what ships, and
+a cache that another branch's run wrote must not reach it (cache poisoning; zizmor's
+``cache-poisoning`` flags caches in workflows that tags or release branches start).
+"""
+
+from __future__ import annotations
+
+from mlopsgen.pipeline.model import (
+    Artifacts,
+    Environment,
+    Job,
+    JobKind,
+    Pipeline,
+    Rule,
+    Schedule,
+    Triggers,
+)
+from mlopsgen.spec.model import DeployTarget, Spec
+
+__all__ = ["MAIN_PIPELINE", "MAKE_TARGETS", "MONITOR_PIPELINE", "build_pipelines"]
+
+MAIN_PIPELINE = "ci"
+MONITOR_PIPELINE = "monitor"
+
+#: Every Makefile target a generated pipeline may call (``deploy`` takes ``ENV=<name>``).
+MAKE_TARGETS = (
+    "install",
+    "spec-check",
+    "lint",
+    "test",
+    "sast",
+    "audit-deps",
+    "secrets-scan",
+    "data-validate",
+    "train",
+    "evaluate",
+    "model-gate",
+    "lineage",
+    "package",
+    "image",
+    "export",
+    "sbom",
+    "model-scan",
+    "deploy",
+    "drift",
+    "retrain",
+)
+
+_INSTALL = "make install"
+_REPORTS = Artifacts(paths=("reports/",), expire_days=30, keep_on_failure=True)
+_MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
+#: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
+_SECRET_STAGE = {
+    "train": "train",
+    "retrain": "train",
+    "evaluate": "evaluate",
+    "package": "package",
+    "drift": "monitor",
+}
+
+
+def build_pipelines(spec: Spec) -> tuple[Pipeline, ...]:
+    """Build the pipelines a spec asks for: the main pipeline, then the monitoring pipeline.
+
+    Args:
+        spec: A validated spec with defaults applied.
+
+    Returns:
+        ``(main, monitor)``; ``main`` has id :data:`MAIN_PIPELINE`, ``monitor``
+        :data:`MONITOR_PIPELINE`.
+    """
+    return _main(spec), _monitor(spec)
+
+
+def _job(
+    spec: Spec,
+    job_id: str,
+    kind: JobKind,
+    targets: tuple[str, ...],
+    *,
+    needs: tuple[str, ...] = (),
+    timeout: int,
+    artifacts: Artifacts | None = None,
+    rule: Rule | None = None,
+    environment: Environment | None = None,
+    exclusive: bool = False,
+) -> Job:
+    secrets = _secrets(spec, job_id, environment)
+    oidc = bool(secrets) and spec.secrets.auth == "oidc" and spec.secrets.provider != "ci"
+    if kind is JobKind.DEPLOY and spec.deploy.cloud != "none":
+        oidc = True  # cloud deploys log in through workload identity federation, no stored keys
+    return Job(
+        id=job_id,
+        kind=kind,
+        commands=(_INSTALL, *(f"make {t}" for t in targets)),
+        needs=needs,
+        rule=rule or Rule(),
+        timeout_minutes=timeout,
+        environment=environment,
+        secrets=secrets,
+        artifacts=artifacts,
+        oidc=oidc,
+        exclusive=exclusive,
+    )
+
+
+def _secrets(spec: Spec, job_id: str, environment: Environment | None) -> tuple[str, ...]:
+    if environment is not None:
+        return tuple(
+            item.name
+            for item in spec.secrets.items
+            if "deploy" in item.stages
+            and (not item.environments or environment.name in item.environments)
+        )
+    stage = _SECRET_STAGE.get(job_id)
+    return tuple(item.name for item in spec.secrets.items if stage in item.stages)
+
+
+def _main(spec: Spec) -> Pipeline:
+    security = ("sast", "audit-deps", "secrets-scan")
+    jobs = [
+        _job(spec, "spec-check", JobKind.CHECK, ("spec-check",), timeout=10),
+        _job(spec, "lint-test", JobKind.TEST, ("lint", "test"), needs=("spec-check",), timeout=20),
+        _job(
+            spec,
+            "sast",
+            JobKind.SECURITY,
+            ("sast",),
+            needs=("spec-check",),
+            timeout=15,
+            artifacts=_REPORTS,
+        ),
+        # pip-audit --strict: a package that cannot be audited fails the job, by design.
+        _job(
+            spec, "audit-deps", JobKind.SECURITY, ("audit-deps",), needs=("spec-check",), timeout=15
+        ),
+        _job(
+            spec,
+            "secrets-scan",
+            JobKind.SECURITY,
+            ("secrets-scan",),
+            needs=("spec-check",),
+            timeout=10,
+        ),
+        _job(
+            spec,
+            "data-validate",
+            JobKind.DATA,
+            ("data-validate",),
+            needs=("spec-check",),
+            timeout=15,
+            artifacts=_REPORTS,
+        ),
+        _job(
+            spec,
+            "train",
+            JobKind.TRAIN,
+            ("train",),
+            needs=("data-validate",),
+            timeout=60,
+            artifacts=_MODEL,
+        ),
+        _job(
+            spec,
+            "evaluate",
+            JobKind.TRAIN,
+            ("evaluate",),
+            needs=("train",),
+            timeout=30,
+            artifacts=_MODEL,
+        ),
+        _job(
+            spec,
+            "model-gate",
+            JobKind.GATE,
+            ("model-gate", "lineage"),
+            needs=("evaluate",),
+            timeout=15,
+            artifacts=_MODEL,
+        ),
+    ]
+    package = ["package"]
+    if spec.deploy.target is DeployTarget.WEBSERVICE:
+        package.append("image")
+    elif spec.deploy.target is DeployTarget.EDGE:
+        package.append("export")
+    if spec.security.sbom != "none":
+        package.append("sbom")
+    if spec.security.model_scan != "none":
+        package.append("model-scan")
+    gates = (*security, "data-validate", "model-gate")
+    jobs.append(
+        _job(
+            spec,
+            "package",
+            JobKind.PACKAGE,
+            tuple(package),
+            needs=("lint-test", *gates),
+            timeout=30,
+            artifacts=Artifacts(paths=("dist/", "models/", "reports/"), expire_days=30),
+        )
+    )
+    if spec.deploy.target is not DeployTarget.NONE:
+        release = Rule(branch=spec.ci.default_branch, tags=spec.ci.triggers.tags is not None)
+        previous: tuple[str, ...] = ()
+        for env in spec.deploy.environments:
+            job_id = f"deploy-{env.name}"
+            jobs.append(
+                _job(
+                    spec,
+                    job_id,
+                    JobKind.DEPLOY,
+                    (f"deploy ENV={env.name}",),
+                    needs=(*gates, "package", *previous),
+                    timeout=30,
+                    rule=release,
+                    environment=Environment(
+                        name=env.name, url=env.url, approval=env.needs_approval
+                    ),
+                    exclusive=True,
+                )
+            )
+            previous = (job_id,)
+    triggers = spec.ci.triggers
+    return Pipeline(
+        id=MAIN_PIPELINE,
+        name=f"{spec.project.name} CI",
+        python=spec.project.python,
+        triggers=Triggers(
+            branches=triggers.branches,
+            pull_requests=triggers.pull_requests,
+            tags=(triggers.tags,) if triggers.tags else (),
+        ),
+        jobs=tuple(jobs),
+        cancel_superseded=triggers.pull_requests,
+    )
+
+
+def _monitor(spec: Spec) -> Pipeline:
+    drift = spec.monitoring.drift
+    jobs = [_job(spec, "drift", JobKind.MONITOR, ("drift",), timeout=20, artifacts=_REPORTS)]
+    if drift.on_drift == "retrain":
+        # `make drift` records drift in reports/ and succeeds; `make retrain` retrains and
+        # gates a new model only when that report says so. With on_drift: alert, `make
+        # drift` fails on drift and the failed scheduled run is the alert.
+        jobs.append(
+            _job(
+                spec,
+                "retrain",
+                JobKind.TRAIN,
+                ("retrain",),
+                needs=("drift",),
+                timeout=90,
+                artifacts=_MODEL,
+            )
+        )
+    return Pipeline(
+        id=MONITOR_PIPELINE,
+        name=f"{spec.project.name} monitoring",
+        python=spec.project.python,
+        triggers=Triggers(
+            schedules=(Schedule(cron=drift.schedule, branch=spec.ci.default_branch),)
+        ),
+        jobs=tuple(jobs),
+    )

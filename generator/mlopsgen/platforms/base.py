@@ -1,0 +1,128 @@
+"""The one plugin axis of CI platforms (a Protocol), the parse error, and lossiness reports."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mlopsgen.errors import UserError
+from mlopsgen.pipeline.model import Job, Pipeline
+from mlopsgen.spec.model import Platform
+
+__all__ = ["CIPlatform", "Loss", "PipelineParseError", "losses", "secret_readers"]
+
+_INSTALL = "make install"
+
+
+class CIPlatform(Protocol):
+    """What every platform module provides: emit and parse, plus what its YAML cannot say.
+
+    The law every implementation keeps (a property test checks it)::
+
+        parse(emit(pipelines)) == expressible(pipelines)
+
+    and ``expressible`` only drops what :attr:`lossy` names.
+    """
+
+    @property
+    def platform(self) -> Platform:
+        """The platform this implements."""
+        ...
+
+    @property
+    def lossy(self) -> Mapping[str, str]:
+        """Model fields (``"Class.field"``) the platform's YAML cannot carry, with the reason."""
+        ...
+
+    def emit(self, pipelines: Sequence[Pipeline]) -> dict[str, Any]:
+        """Plain YAML data per repository-relative file path; never touches the disk."""
+        ...
+
+    def parse(self, files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
+        """Pipelines from loaded YAML data per path (the files :meth:`owns`; others ignored).
+
+        Raises:
+            PipelineParseError: a construct outside what the model can represent.
+        """
+        ...
+
+    def expressible(self, pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
+        """The pipelines with every field in :attr:`lossy` set to what :meth:`parse` reads back."""
+        ...
+
+    def owns(self, path: str) -> bool:
+        """True when ``path`` (repository-relative, ``/``-separated) is a pipeline file of it."""
+        ...
+
+
+class PipelineParseError(UserError):
+    """A pipeline file uses a construct that the CI-neutral model cannot represent."""
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One thing the spec asked for that a platform's YAML does not carry."""
+
+    pipeline: str
+    job: str | None
+    field: str
+    reason: str
+
+    def format(self) -> str:
+        """Render as ``pipeline/job: Class.field: reason``."""
+        where = f"{self.pipeline}/{self.job}" if self.job else self.pipeline
+        return f"{where}: {self.field}: {self.reason}"
+
+
+def secret_readers(commands: Sequence[str]) -> set[str]:
+    """The commands of a job that see its secrets.
+
+    All but ``make install`` (installing dependencies runs third-party build code),
+    unless installing is all the job does.
+    """
+    return {c for c in commands if c != _INSTALL} or set(commands)
+
+
+def losses(platform: CIPlatform, pipelines: Sequence[Pipeline]) -> tuple[Loss, ...]:
+    """What rendering ``pipelines`` for ``platform`` drops, one :class:`Loss` per field and job."""
+    out: list[Loss] = []
+    for before, after in zip(pipelines, platform.expressible(pipelines), strict=True):
+        for job_id, name in _diff(before, after, None):
+            out.append(
+                Loss(
+                    before.id,
+                    job_id,
+                    name,
+                    platform.lossy.get(name, "not expressible on this platform"),
+                )
+            )
+    return tuple(dict.fromkeys(out))
+
+
+def _diff(a: Any, b: Any, job: str | None) -> Iterator[tuple[str | None, str]]:
+    """Yield ``(job id, "Class.field")`` for every leaf field where ``a`` and ``b`` differ."""
+    if a == b:
+        return
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        for x, y in zip(a, b, strict=True):
+            yield from _diff(x, y, job)
+        return
+    if dataclasses.is_dataclass(a) and type(a) is type(b):
+        job = a.id if isinstance(a, Job) else job
+        for f in dataclasses.fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if x == y:
+                continue
+            if (dataclasses.is_dataclass(x) and type(x) is type(y)) or (
+                isinstance(x, tuple)
+                and isinstance(y, tuple)
+                and len(x) == len(y)
+                and any(dataclasses.is_dataclass(v) for v in x)
+            ):
+                yield from _diff(x, y, job)
+            else:
+                yield job, f"{type(a).__name__}.{f.name}"
+        return
+    yield job, f"{type(a).__name__}"

@@ -1,0 +1,499 @@
+"""GitLab CI: pipeline model to ``.gitlab-ci.yml`` data and back, secure by default.
+
+One file holds the main pipeline and, at most, one scheduled pipeline: the scheduled
+pipeline's jobs run only when ``$CI_PIPELINE_SOURCE == "schedule"``, every other job
+never does then. ``workflow:rules`` decide which events create a pipeline (``rules:``,
+never ``only/except``); the image is pinned by digest; deploys are not interruptible,
+hold a ``resource_group``, and wait for a person (``when: manual``, not allowed to fail)
+where the spec asks for approval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from mlopsgen.pipeline.model import (
+    Artifacts,
+    Cache,
+    Environment,
+    Job,
+    JobKind,
+    Pipeline,
+    Rule,
+    Schedule,
+    Triggers,
+)
+from mlopsgen.platforms.base import PipelineParseError
+from mlopsgen.spec.model import Platform
+
+__all__ = ["IMAGES", "GitLabCI", "glob_to_regex", "regex_to_glob"]
+
+PATH = ".gitlab-ci.yml"
+
+# NOTE: python:<version>-slim by digest (PIN-007). Renovate's docker datasource bumps
+# these; each digest was published for its tag upstream.
+_DIGESTS = {
+    "3.10": "420fbb0e468d3eaf0f7e93ea6f7a48792cbcadc39d43ac95b96bee2afe4367da",
+    "3.11": "9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7",
+    "3.12": "78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea",
+    "3.13": "6771159cd4fa5d9bba1258caf0b82e6b73458c694d178ad97c5e925c2d0e1a91",
+}
+IMAGES: Mapping[str, str] = {v: f"python:{v}-slim@sha256:{d}" for v, d in _DIGESTS.items()}
+_IMAGE = re.compile(r"python:(\d+\.\d+)")
+
+#: Top-level keys that are not jobs.
+RESERVED = frozenset(
+    {
+        "after_script",
+        "before_script",
+        "cache",
+        "default",
+        "image",
+        "include",
+        "pages",
+        "services",
+        "spec",
+        "stages",
+        "variables",
+        "workflow",
+    }
+)
+
+_SCHEDULE = '$CI_PIPELINE_SOURCE == "schedule"'
+_MR = '$CI_PIPELINE_SOURCE == "merge_request_event"'
+_MR_DUPLICATE = "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS"
+_TAG = "$CI_COMMIT_TAG"
+_NAME_VAR = "PIPELINE_NAME"
+_CRON_VAR = "PIPELINE_SCHEDULE"
+_OIDC_VARIABLE = "ID_TOKEN"
+_BRANCH_EQ = re.compile(r'\$CI_COMMIT_BRANCH == "([^"]+)"')
+_BRANCH_RE = re.compile(r"\$CI_COMMIT_BRANCH =~ /(.+)/")
+_TAG_RE = re.compile(r"\$CI_COMMIT_TAG =~ /(.+)/")
+_DURATION = re.compile(r"(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:ute)?s?)?)?")
+_EXPIRE = re.compile(r"(\d+)\s*(day|week)s?")
+
+
+def glob_to_regex(glob: str) -> str:
+    """GitLab regex (between slashes) matching a branch or tag glob: ``v*`` -> ``^v.*$``."""
+    out = "".join({"*": ".*", ".": r"\.", "/": r"\/"}.get(ch, ch) for ch in glob)
+    return f"^{out}$"
+
+
+def regex_to_glob(regex: str) -> str | None:
+    """The inverse of :func:`glob_to_regex`, or None for any other regex."""
+    if not (regex.startswith("^") and regex.endswith("$")):
+        return None
+    body = regex[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        pair = body[i : i + 2]
+        if pair in {".*", r"\.", r"\/"}:
+            out.append({".*": "*", r"\.": ".", r"\/": "/"}[pair])
+            i += 2
+        elif re.fullmatch(r"[A-Za-z0-9_-]", body[i]):
+            out.append(body[i])
+            i += 1
+        else:
+            return None
+    return "".join(out)
+
+
+def _branch_cond(branch: str) -> str:
+    if "*" in branch:
+        return f"$CI_COMMIT_BRANCH =~ /{glob_to_regex(branch)}/"
+    return f'$CI_COMMIT_BRANCH == "{branch}"'
+
+
+# --- emit --------------------------------------------------------------------------------
+
+
+def _split(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, Pipeline | None]:
+    main = [p for p in pipelines if not p.triggers.schedules]
+    scheduled = [p for p in pipelines if p.triggers.schedules]
+    if len(main) != 1 or len(scheduled) > 1:
+        raise ValueError("GitLab renders one main pipeline and at most one scheduled pipeline")
+    if scheduled:
+        s = scheduled[0].triggers
+        if s.branches or s.tags or s.pull_requests or len(s.schedules) != 1:
+            raise ValueError("the scheduled GitLab pipeline runs on exactly one schedule only")
+    return main[0], scheduled[0] if scheduled else None
+
+
+def emit(pipelines: Sequence[Pipeline]) -> dict[str, Any]:
+    """``.gitlab-ci.yml`` for the main pipeline plus, optionally, one scheduled pipeline.
+
+    Raises:
+        ValueError: pipelines of another shape, or job ids that clash (a bug, not bad input).
+    """
+    main, scheduled = _split(pipelines)
+    jobs = [*main.jobs, *(scheduled.jobs if scheduled else ())]
+    ids = [j.id for j in jobs]
+    if len(set(ids)) != len(ids) or RESERVED & set(ids):
+        raise ValueError(f"job ids must be unique and not GitLab keywords: {ids}")
+    if main.id != "ci" or (scheduled is not None and scheduled.id != "monitor"):
+        raise ValueError("GitLab pipelines are named ci (main) and monitor (scheduled)")
+    if main.python not in IMAGES:
+        raise ValueError(f"no pinned image for Python {main.python}")
+    rules: list[dict[str, Any]] = []
+    if scheduled is not None:
+        rules.append(
+            {
+                "if": _SCHEDULE,
+                "variables": {
+                    _NAME_VAR: scheduled.name,
+                    _CRON_VAR: scheduled.triggers.schedules[0].cron,
+                },
+            }
+        )
+    t = main.triggers
+    if t.pull_requests:
+        rules.append({"if": _MR})
+        # A push to a branch with an open merge request would run a second pipeline.
+        rules.append({"if": _MR_DUPLICATE, "when": "never"})
+    rules.extend({"if": _branch_cond(b)} for b in t.branches)
+    rules.extend({"if": f"$CI_COMMIT_TAG =~ /{glob_to_regex(g)}/"} for g in t.tags)
+    data: dict[str, Any] = {
+        "variables": {_NAME_VAR: main.name},
+        "workflow": {
+            "name": f"${_NAME_VAR}",
+            "auto_cancel": {"on_new_commit": "interruptible" if main.cancel_superseded else "none"},
+            "rules": rules,
+        },
+        "default": {"image": IMAGES[main.python], "interruptible": main.cancel_superseded},
+        "stages": _stages(jobs),
+    }
+    for job in main.jobs:
+        data[job.id] = _job(job, scheduled=False, exclude_schedule=scheduled is not None)
+    if scheduled is not None:
+        for job in scheduled.jobs:
+            data[job.id] = _job(job, scheduled=True, exclude_schedule=False)
+    return {PATH: data}
+
+
+def _stages(jobs: Sequence[Job]) -> list[str]:
+    """Stages of the kinds in use, each after the stages of what its jobs need.
+
+    GitLab refuses a need in a later stage. The kinds' declaration order breaks ties, so
+    the main pipeline reads check, test, ... deploy, and a scheduled retrain (a train job
+    that needs the monitor job) puts monitor before train.
+    """
+    order = list(JobKind)
+    kind_of = {j.id: j.kind for j in jobs}
+    after: dict[JobKind, set[JobKind]] = {j.kind: set() for j in jobs}
+    for job in jobs:
+        after[job.kind].update(kind_of[n] for n in job.needs if kind_of[n] is not job.kind)
+    out: list[str] = []
+    while after:
+        ready = sorted((k for k, deps in after.items() if not deps), key=order.index)
+        if not ready:
+            raise ValueError(f"the needs of these kinds form a cycle: {sorted(after)}")
+        del after[ready[0]]
+        for deps in after.values():
+            deps.discard(ready[0])
+        out.append(ready[0].value)
+    return out
+
+
+def _rules(job: Job, *, scheduled: bool, exclude_schedule: bool) -> list[dict[str, Any]]:
+    conds: list[str | None] = []
+    if job.rule.branch is not None:
+        conds.append(_branch_cond(job.rule.branch))
+    if job.rule.tags:
+        conds.append(_TAG)
+    if not conds:
+        conds = [None]
+    manual = job.environment is not None and job.environment.approval
+    rules: list[dict[str, Any]] = []
+    if exclude_schedule:
+        rules.append({"if": _SCHEDULE, "when": "never"})
+    for ref in conds:
+        cond = ref
+        if scheduled:
+            cond = _SCHEDULE if ref is None else f"{_SCHEDULE} && {ref}"
+        rule: dict[str, Any] = {"if": cond} if cond else {}
+        if manual:
+            rule["when"] = "manual"
+        elif not cond:
+            rule["when"] = "on_success"
+        rules.append(rule)
+    if rules == [{"when": "on_success"}]:
+        return []
+    return rules
+
+
+def _job(job: Job, *, scheduled: bool, exclude_schedule: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"stage": job.stage, "needs": list(job.needs)}
+    rules = _rules(job, scheduled=scheduled, exclude_schedule=exclude_schedule)
+    if rules:
+        out["rules"] = rules
+    manual = job.environment is not None and job.environment.approval
+    if job.allow_failure or manual:
+        # A manual job may fail by default; an approval gate must block what follows.
+        out["allow_failure"] = job.allow_failure
+    out["timeout"] = f"{job.timeout_minutes} minutes"
+    if job.environment is not None:
+        env: dict[str, Any] = {"name": job.environment.name}
+        if job.environment.url:
+            env["url"] = job.environment.url
+        out["environment"] = env
+        out["interruptible"] = False
+    if job.exclusive:
+        out["resource_group"] = job.environment.name if job.environment else job.id
+    if job.oidc:
+        out["id_tokens"] = {_OIDC_VARIABLE: {"aud": "$CI_SERVER_URL"}}
+    if job.env:
+        out["variables"] = dict(job.env)
+    if job.caches:
+        out["cache"] = [
+            {"key": {"files": list(c.key_files), "prefix": c.name}, "paths": [c.path]}
+            for c in job.caches
+        ]
+    out["script"] = list(job.commands)
+    if job.artifacts is not None:
+        art: dict[str, Any] = {
+            "paths": list(job.artifacts.paths),
+            "expire_in": f"{job.artifacts.expire_days} days",
+        }
+        if job.artifacts.keep_on_failure:
+            art["when"] = "always"
+        out["artifacts"] = art
+    return out
+
+
+# --- parse -------------------------------------------------------------------------------
+
+
+def parse(files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
+    """The main pipeline and, when some job runs only on schedules, the scheduled one."""
+    for path, data in files.items():
+        if owns(path):
+            try:
+                return _parse(data if isinstance(data, dict) else {})
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise PipelineParseError(f"cannot read the pipeline: {exc}") from None
+    return ()
+
+
+def _minutes(value: Any) -> int:
+    match = _DURATION.fullmatch(str(value).strip())
+    if not match or not any(match.groups()):
+        raise PipelineParseError(f"unsupported timeout {value!r}", hint="write e.g. 30 minutes")
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def _days(value: Any) -> int:
+    match = _EXPIRE.fullmatch(str(value).strip())
+    if not match:
+        raise PipelineParseError(f"unsupported expire_in {value!r}", hint="write e.g. 30 days")
+    return int(match.group(1)) * (7 if match.group(2) == "week" else 1)
+
+
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _parse(data: dict[str, Any]) -> tuple[Pipeline, ...]:
+    workflow, variables = _map(data.get("workflow")), _map(data.get("variables"))
+    default = _map(data.get("default"))
+    image = str(default.get("image", data.get("image", "")))
+    match = _IMAGE.search(image)
+    python = match.group(1) if match else ""
+    branches: list[str] = []
+    tags: list[str] = []
+    pull_requests = False
+    monitor_name, cron = "monitor", None
+    for rule in workflow.get("rules") or ():
+        cond = str(rule.get("if", ""))
+        if cond == _SCHEDULE:
+            rule_vars = _map(rule.get("variables"))
+            monitor_name = str(rule_vars.get(_NAME_VAR, monitor_name))
+            cron = str(rule_vars.get(_CRON_VAR, "")) or None
+        elif cond == _MR:
+            pull_requests = True
+        elif (m := _BRANCH_EQ.fullmatch(cond)) is not None:
+            branches.append(m.group(1))
+        elif (m := _BRANCH_RE.fullmatch(cond)) is not None and regex_to_glob(m.group(1)):
+            branches.append(regex_to_glob(m.group(1)) or "")
+        elif cond == _TAG:
+            tags.append("*")
+        elif (m := _TAG_RE.fullmatch(cond)) is not None and regex_to_glob(m.group(1)):
+            tags.append(regex_to_glob(m.group(1)) or "")
+    stages = [str(s) for s in data.get("stages") or ("build", "test", "deploy")]
+    main_jobs: list[Job] = []
+    monitor_jobs: list[Job] = []
+    raw_jobs = [
+        (str(k), v)
+        for k, v in data.items()
+        if isinstance(v, dict) and k not in RESERVED and not str(k).startswith(".")
+    ]
+    for key, raw in raw_jobs:
+        job, on_schedule = _parse_job(key, raw, raw_jobs, stages)
+        (monitor_jobs if on_schedule else main_jobs).append(job)
+    auto_cancel = _map(workflow.get("auto_cancel")).get("on_new_commit")
+    out = [
+        Pipeline(
+            id="ci",
+            name=str(variables.get(_NAME_VAR, "gitlab-ci")),
+            python=python,
+            triggers=Triggers(
+                branches=tuple(branches), pull_requests=pull_requests, tags=tuple(tags)
+            ),
+            jobs=tuple(main_jobs),
+            cancel_superseded=auto_cancel == "interruptible" and pull_requests,
+        )
+    ]
+    if monitor_jobs:
+        out.append(
+            Pipeline(
+                id="monitor",
+                name=monitor_name,
+                python=python,
+                triggers=Triggers(schedules=(Schedule(cron=cron or ""),) if cron else ()),
+                jobs=tuple(monitor_jobs),
+            )
+        )
+    return tuple(out)
+
+
+def _parse_rules(rules: Any) -> tuple[Rule, bool, bool]:
+    """``(rule, runs on schedules, manual)`` from a job's ``rules:``."""
+    branch, tags, scheduled, manual = None, False, False, False
+    for rule in rules or ():
+        cond = str(rule.get("if", "")) if "if" in rule else ""
+        if rule.get("when") == "never":
+            continue
+        manual = manual or rule.get("when") == "manual"
+        if cond == _SCHEDULE or cond.startswith(f"{_SCHEDULE} && "):
+            scheduled = True
+            cond = cond[len(_SCHEDULE) + len(" && ") :]
+        if not cond:
+            continue
+        if (m := _BRANCH_EQ.fullmatch(cond)) is not None:
+            branch = m.group(1)
+        elif (m := _BRANCH_RE.fullmatch(cond)) is not None and regex_to_glob(m.group(1)):
+            branch = regex_to_glob(m.group(1))
+        elif cond == _TAG:
+            tags = True
+        else:
+            raise PipelineParseError(
+                f"unsupported rule {cond!r}",
+                hint="rules on the branch, tag or pipeline source only",
+            )
+    return Rule(branch=branch, tags=tags), scheduled, manual
+
+
+def _parse_job(
+    key: str, raw: dict[str, Any], raw_jobs: list[tuple[str, Any]], stages: list[str]
+) -> tuple[Job, bool]:
+    stage = str(raw.get("stage", "test"))
+    rule, scheduled, manual = _parse_rules(raw.get("rules"))
+    if "needs" in raw:
+        needs = tuple(str(n["job"]) if isinstance(n, dict) else str(n) for n in raw["needs"])
+    else:
+        # Without needs a job waits for every job of the earlier stages.
+        before = stages[: stages.index(stage)] if stage in stages else []
+        needs = tuple(k for k, v in raw_jobs if str(v.get("stage", "test")) in before)
+    environment = None
+    env_raw = raw.get("environment")
+    if env_raw is not None:
+        env_map = env_raw if isinstance(env_raw, dict) else {"name": env_raw}
+        url = env_map.get("url")
+        environment = Environment(
+            name=str(env_map["name"]), url=str(url) if url else None, approval=manual
+        )
+    artifacts = None
+    art = raw.get("artifacts")
+    if isinstance(art, dict) and art.get("paths"):
+        artifacts = Artifacts(
+            paths=tuple(str(p) for p in art["paths"]),
+            expire_days=_days(art.get("expire_in", "30 days")),
+            keep_on_failure=art.get("when") == "always",
+        )
+    cache_raw = raw.get("cache") or []
+    caches = tuple(
+        Cache(
+            name=str(c["key"].get("prefix", "cache")),
+            key_files=tuple(str(f) for f in c["key"].get("files", ())),
+            path=str(c["paths"][0]),
+        )
+        for c in (cache_raw if isinstance(cache_raw, list) else [cache_raw])
+        if isinstance(c.get("key"), dict)
+    )
+    script = raw.get("script")
+    job = Job(
+        id=key,
+        kind=JobKind(stage) if stage in set(JobKind) else JobKind.OTHER,
+        commands=(script,) if isinstance(script, str) else tuple(str(s) for s in script or ()),
+        needs=needs,
+        rule=rule,
+        timeout_minutes=_minutes(raw.get("timeout", "60 minutes")),
+        environment=environment,
+        env=tuple(sorted((str(k), str(v)) for k, v in (raw.get("variables") or {}).items())),
+        artifacts=artifacts,
+        caches=caches,
+        oidc=bool(raw.get("id_tokens")),
+        exclusive="resource_group" in raw,
+        allow_failure=raw.get("allow_failure", manual) is True,
+    )
+    return job, scheduled
+
+
+# --- the platform ------------------------------------------------------------------------
+
+LOSSY: Mapping[str, str] = {
+    "Job.secrets": "GitLab CI/CD variables reach every job; scope them with protected "
+    "variables and environment scopes in the project settings",
+    "Schedule.branch": "the ref of a pipeline schedule is set with the schedule "
+    "(CI/CD > Schedules), not in .gitlab-ci.yml",
+    "Pipeline.python": "one default image serves both pipelines of the file",
+}
+
+
+def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
+    """The pipelines as ``.gitlab-ci.yml`` carries them."""
+    main_python = next((p.python for p in pipelines if not p.triggers.schedules), None)
+    out = []
+    for p in pipelines:
+        out.append(
+            replace(
+                p,
+                python=main_python or p.python,
+                jobs=tuple(replace(j, secrets=()) for j in p.jobs),
+                triggers=replace(
+                    p.triggers,
+                    schedules=tuple(replace(s, branch=None) for s in p.triggers.schedules),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def owns(path: str) -> bool:
+    """The one pipeline file, ``.gitlab-ci.yml`` (local includes are not followed yet)."""
+    return path == PATH
+
+
+class GitLabCI:
+    """GitLab CI behind the :class:`~mlopsgen.platforms.base.CIPlatform` protocol."""
+
+    platform = Platform.GITLAB
+    lossy = LOSSY
+
+    def emit(self, pipelines: Sequence[Pipeline]) -> dict[str, Any]:
+        """See :func:`emit`."""
+        return emit(pipelines)
+
+    def parse(self, files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
+        """See :func:`parse`."""
+        return parse(files)
+
+    def expressible(self, pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
+        """See :func:`expressible`."""
+        return expressible(pipelines)
+
+    def owns(self, path: str) -> bool:
+        """See :func:`owns`."""
+        return owns(path)

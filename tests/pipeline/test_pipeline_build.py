@@ -1,0 +1,167 @@
+"""Spec -> pipeline model: the stages every generated pipeline has, in the right graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from mlopsgen.pipeline import (
+    MAIN_PIPELINE,
+    MAKE_TARGETS,
+    MONITOR_PIPELINE,
+    JobKind,
+    Pipeline,
+    Rule,
+    build_pipelines,
+)
+from mlopsgen.spec import Spec
+from mlopsgen.spec.model import DeployTarget
+
+SECURITY = ("sast", "audit-deps", "secrets-scan")
+
+
+def main_of(spec: Spec) -> Pipeline:
+    main, _ = build_pipelines(spec)
+    assert main.id == MAIN_PIPELINE
+    return main
+
+
+def test_every_job_installs_then_runs_make_targets(example: Spec) -> None:
+    for pipeline in build_pipelines(example):
+        for job in pipeline.jobs:
+            assert job.commands[0] == "make install"
+            for command in job.commands:
+                word, target = command.split()[:2]
+                assert word == "make"
+                assert target in MAKE_TARGETS
+                assert "echo" not in command
+
+
+def test_main_pipeline_order_and_graph(example: Spec) -> None:
+    main = main_of(example)
+    ids = [j.id for j in main.jobs]
+    assert ids[0] == "spec-check"
+    assert ids[1:9] == ["lint-test", *SECURITY, "data-validate", "train", "evaluate", "model-gate"]
+    assert main.job("train").needs == ("data-validate",)
+    assert main.job("evaluate").needs == ("train",)
+    assert main.job("model-gate").needs == ("evaluate",)
+    assert set(main.job("package").needs) >= {"lint-test", *SECURITY, "model-gate"}
+    for job_id in ("train", "evaluate", "model-gate", "package"):
+        assert main.job(job_id).artifacts is not None
+
+
+def test_nothing_is_soft_failed_and_every_job_has_a_timeout(example: Spec) -> None:
+    for pipeline in build_pipelines(example):
+        for job in pipeline.jobs:
+            assert not job.allow_failure
+            assert 1 <= job.timeout_minutes <= 90
+
+
+def test_security_jobs_keep_their_reports(example: Spec) -> None:
+    sast = main_of(example).job("sast")
+    assert sast.kind is JobKind.SECURITY
+    assert sast.artifacts is not None and sast.artifacts.keep_on_failure
+    assert sast.commands == ("make install", "make sast")
+
+
+def test_deploys_follow_the_spec(example: Spec) -> None:
+    main = main_of(example)
+    deploys = [j for j in main.jobs if j.kind is JobKind.DEPLOY]
+    assert [d.environment.name for d in deploys if d.environment] == [
+        e.name for e in example.deploy.environments
+    ]
+    previous: tuple[str, ...] = ()
+    for job, env in zip(deploys, example.deploy.environments, strict=True):
+        assert set(job.needs) >= {*SECURITY, "data-validate", "model-gate", "package"}
+        assert job.needs[-len(previous) :] == previous if previous else True
+        assert job.environment is not None
+        assert job.environment.approval == env.needs_approval
+        assert job.environment.url == env.url
+        assert job.exclusive
+        assert job.caches == ()
+        assert job.rule == Rule(
+            branch=example.ci.default_branch, tags=example.ci.triggers.tags is not None
+        )
+        assert job.commands[-1] == f"make deploy ENV={env.name}"
+        previous = (job.id,)
+
+
+def test_no_job_restores_a_cache(example: Spec) -> None:
+    assert all(not j.caches for p in build_pipelines(example) for j in p.jobs)
+
+
+def test_no_deploy_without_a_target(example: Spec) -> None:
+    spec = replace(example, deploy=replace(example.deploy, target=DeployTarget.NONE))
+    assert not [j for j in main_of(spec).jobs if j.kind is JobKind.DEPLOY]
+
+
+@pytest.mark.parametrize(
+    ("target", "extra"),
+    [
+        (DeployTarget.WEBSERVICE, "make image"),
+        (DeployTarget.EDGE, "make export"),
+        (DeployTarget.BATCH, None),
+    ],
+)
+def test_package_by_target(example: Spec, target: DeployTarget, extra: str | None) -> None:
+    spec = replace(example, deploy=replace(example.deploy, target=target))
+    commands = main_of(spec).job("package").commands
+    assert "make package" in commands
+    for other in ("make image", "make export"):
+        assert (other in commands) == (other == extra)
+    assert ("make sbom" in commands) == (spec.security.sbom != "none")
+    assert ("make model-scan" in commands) == (spec.security.model_scan != "none")
+
+
+def test_triggers_follow_the_spec(example: Spec) -> None:
+    main = main_of(example)
+    triggers = example.ci.triggers
+    assert main.triggers.branches == triggers.branches
+    assert main.triggers.pull_requests == triggers.pull_requests
+    assert main.triggers.tags == ((triggers.tags,) if triggers.tags else ())
+    assert main.cancel_superseded == triggers.pull_requests
+    assert main.python == example.project.python
+
+
+def test_monitor_pipeline(example: Spec) -> None:
+    _, monitor = build_pipelines(example)
+    drift = example.monitoring.drift
+    assert monitor.id == MONITOR_PIPELINE
+    assert [s.cron for s in monitor.triggers.schedules] == [drift.schedule]
+    assert monitor.triggers.schedules[0].branch == example.ci.default_branch
+    assert not (
+        monitor.triggers.branches or monitor.triggers.tags or monitor.triggers.pull_requests
+    )
+    assert monitor.jobs[0].commands[-1] == "make drift"
+    retrain = [j for j in monitor.jobs if j.id == "retrain"]
+    if drift.on_drift == "retrain":
+        assert retrain and retrain[0].needs == ("drift",)
+        assert retrain[0].commands[-1] == "make retrain"
+    else:
+        assert not retrain
+
+
+def test_secrets_reach_only_their_stages(load_example: Callable[[str], Spec]) -> None:
+    main, monitor = build_pipelines(load_example("spam_filter"))
+    assert main.job("train").secrets == ("MLFLOW_TRACKING_TOKEN",)
+    assert monitor.job("retrain").secrets == ("MLFLOW_TRACKING_TOKEN",)
+    assert main.job("deploy-production").secrets == ("DEPLOY_TOKEN",)
+    assert main.job("deploy-staging").secrets == ()
+    others = [j for j in main.jobs if j.id not in {"train", "deploy-production"}]
+    assert all(not j.secrets for j in others)
+    # Vault through OIDC: the jobs that read a secret get an ID token, and only they.
+    assert [j.id for j in main.jobs if j.oidc] == ["train", "deploy-production"]
+
+
+def test_cloud_deploys_get_an_id_token(load_example: Callable[[str], Spec]) -> None:
+    main, _ = build_pipelines(load_example("loan_batch"))
+    assert main.job("deploy-prod").oidc
+    assert main.job("package").secrets == ("REGISTRY_TOKEN",)
+    assert main.job("deploy-prod").secrets == ("SCORING_DB_PASSWORD",)
+
+
+def test_build_is_deterministic(example: Spec) -> None:
+    assert build_pipelines(example) == build_pipelines(example)
+    assert hash(build_pipelines(example)) == hash(build_pipelines(example))
