@@ -59,6 +59,8 @@ def new(
 
         output_dir = Path(parse_spec(text, filename=filename).project.slug.replace("_", "-"))
     result = create_repository(text, output_dir, filename=filename, force=force, dry_run=dry_run)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if dry_run:
         for rel in result.files:
             click.echo(str(output_dir / rel))
@@ -105,6 +107,52 @@ def _ask(*, no_input: bool) -> dict[str, Any]:
         type=click.Choice(["webservice", "batch", "edge", "none"]),
     )
     return answers
+
+
+@cli.command()
+@click.option(
+    "-C",
+    "--repo",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(),
+    show_default=True,
+    help="Repository root; its mlops.yaml is the spec.",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    type=click.Choice(["github", "gitlab", "azure"]),
+    help="Render only this platform (repeatable; default: the spec's ci.platforms).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each change.")
+def render(repo: Path, platforms: tuple[str, ...], dry_run: bool, show_diff: bool) -> None:
+    """Re-render the CI pipelines and other managed files of an existing repository."""
+    from mlopsgen.render import render_managed  # noqa: PLC0415
+    from mlopsgen.spec import load_spec  # noqa: PLC0415
+    from mlopsgen.spec.model import Platform  # noqa: PLC0415
+    from mlopsgen.writer import Action, apply_plan, plan_files  # noqa: PLC0415
+
+    spec = load_spec(repo / "mlops.yaml")
+    chosen = [Platform(p) for p in platforms] or None
+    rendered = render_managed(spec, platforms=chosen)
+    for warning in rendered.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    plan = plan_files(repo, rendered.files)
+    for change in plan.pending():
+        click.echo(f"{change.action.value:<7} {change.path}")
+        if show_diff:
+            click.echo(change.diff(), nl=False)
+    if not dry_run:
+        apply_plan(plan)
+    counts = {a: sum(1 for c in plan.changes if c.action is a) for a in Action}
+    verb = "would write" if dry_run else "wrote"
+    click.echo(
+        f"{verb} {counts[Action.CREATE]} new and {counts[Action.UPDATE]} updated "
+        f"file(s); {counts[Action.UNCHANGED]} unchanged",
+        err=True,
+    )
 
 
 @cli.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen import scaffold, writer, yamlio
+from mlopsgen.render import render_managed
 from mlopsgen.spec import parse_spec
 from mlopsgen.spec.model import Spec
 
@@ -21,6 +22,7 @@ class NewResult:
     files: tuple[Path, ...]
     dry_run: bool
     spec: Spec
+    warnings: tuple[str, ...] = ()
 
 
 def create_repository(
@@ -42,10 +44,14 @@ def create_repository(
     """
     spec = parse_spec(spec_text, filename=filename)
     writer.check_target(target, force=force)
+    managed = render_managed(spec)
     with writer.staging_dir(target) as staging:
         project = scaffold.render_scaffold(spec, spec_text, staging)
+        writer.write_files(project, managed.files)
         files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
-    return NewResult(target=target, files=tuple(files), dry_run=dry_run, spec=spec)
+    return NewResult(
+        target=target, files=tuple(files), dry_run=dry_run, spec=spec, warnings=managed.warnings
+    )
 
 
 def spec_from_answers(answers: dict[str, Any]) -> str:

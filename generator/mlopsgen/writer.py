@@ -3,15 +3,107 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
+import enum
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlopsgen.errors import TargetExistsError, UserError
 
-__all__ = ["atomic_write", "check_target", "list_files", "place_tree", "staging_dir"]
+__all__ = [
+    "Action",
+    "FileChange",
+    "Plan",
+    "apply_plan",
+    "atomic_write",
+    "check_target",
+    "list_files",
+    "place_tree",
+    "plan_files",
+    "staging_dir",
+    "write_files",
+]
+
+
+class Action(enum.StrEnum):
+    """What writing one file does."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a plan: its path, what is on disk now, and what will be."""
+
+    path: str
+    old: str | None
+    new: str
+
+    @property
+    def action(self) -> Action:
+        """Create, update or leave the file."""
+        if self.old is None:
+            return Action.CREATE
+        return Action.UNCHANGED if self.old == self.new else Action.UPDATE
+
+    def diff(self) -> str:
+        """Unified diff from the file on disk to the new content."""
+        lines = list(
+            difflib.unified_diff(
+                (self.old or "").splitlines(keepends=True),
+                self.new.splitlines(keepends=True),
+                fromfile=f"a/{self.path}" if self.old is not None else "/dev/null",
+                tofile=f"b/{self.path}",
+            )
+        )
+        # Like git, mark a last line without a newline instead of running into the next.
+        return "".join(
+            ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every file a render would write under ``root``, decided before anything is written."""
+
+    root: Path
+    changes: tuple[FileChange, ...]
+
+    def pending(self) -> tuple[FileChange, ...]:
+        """The changes that write something."""
+        return tuple(c for c in self.changes if c.action is not Action.UNCHANGED)
+
+
+def plan_files(root: Path, files: Mapping[str, str]) -> Plan:
+    """Compare rendered ``files`` (relative path to text) with what is under ``root``."""
+    changes = []
+    for rel, text in sorted(files.items()):
+        path = root / rel
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        changes.append(FileChange(rel, old, text))
+    return Plan(root, tuple(changes))
+
+
+def apply_plan(plan: Plan) -> tuple[FileChange, ...]:
+    """Write each pending change atomically; return what was written."""
+    pending = plan.pending()
+    for change in pending:
+        atomic_write(plan.root / change.path, change.new.encode("utf-8"))
+    return pending
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    """Write new files under a fresh tree (a staging directory), no comparison needed."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def check_target(target: Path, *, force: bool) -> None:

@@ -100,7 +100,7 @@ def test_no_deploy_without_a_target(example: Spec) -> None:
 @pytest.mark.parametrize(
     ("target", "extra"),
     [
-        (DeployTarget.WEBSERVICE, "make image"),
+        (DeployTarget.WEBSERVICE, None),
         (DeployTarget.EDGE, "make export"),
         (DeployTarget.BATCH, None),
     ],
@@ -113,6 +113,12 @@ def test_package_by_target(example: Spec, target: DeployTarget, extra: str | Non
         assert (other in commands) == (other == extra)
     assert ("make sbom" in commands) == (spec.security.sbom != "none")
     assert ("make model-scan" in commands) == (spec.security.model_scan != "none")
+    image = [j for j in main_of(spec).jobs if j.id == "container-image"]
+    assert bool(image) == (target is DeployTarget.WEBSERVICE)
+    if image:
+        assert image[0].commands[-1] == "make image"
+        deploys = [j for j in main_of(spec).jobs if j.kind is JobKind.DEPLOY]
+        assert all("container-image" in j.needs for j in deploys)
 
 
 def test_triggers_follow_the_spec(example: Spec) -> None:
@@ -134,19 +140,15 @@ def test_monitor_pipeline(example: Spec) -> None:
     assert not (
         monitor.triggers.branches or monitor.triggers.tags or monitor.triggers.pull_requests
     )
-    assert monitor.jobs[0].commands[-1] == "make drift"
-    retrain = [j for j in monitor.jobs if j.id == "retrain"]
-    if drift.on_drift == "retrain":
-        assert retrain and retrain[0].needs == ("drift",)
-        assert retrain[0].commands[-1] == "make retrain"
-    else:
-        assert not retrain
+    assert len(monitor.jobs) == 1
+    expected = "make retrain-on-drift" if drift.on_drift == "retrain" else "make drift"
+    assert monitor.jobs[0].commands[-1] == expected
 
 
 def test_secrets_reach_only_their_stages(load_example: Callable[[str], Spec]) -> None:
     main, monitor = build_pipelines(load_example("spam_filter"))
     assert main.job("train").secrets == ("MLFLOW_TRACKING_TOKEN",)
-    assert monitor.job("retrain").secrets == ("MLFLOW_TRACKING_TOKEN",)
+    assert monitor.job("retrain-on-drift").secrets == ("MLFLOW_TRACKING_TOKEN",)
     assert main.job("deploy-production").secrets == ("DEPLOY_TOKEN",)
     assert main.job("deploy-staging").secrets == ()
     others = [j for j in main.jobs if j.id not in {"train", "deploy-production"}]

@@ -1,4 +1,8 @@
-"""The examples through check-jsonschema's CLI (vendored schemas) and zizmor (pedantic)."""
+"""Every example through check-jsonschema's CLI (vendored schemas) and zizmor (pedantic).
+
+The repository's examples/ are rendered here exactly as their golden files
+(tests/test_golden.py keeps the two equal), plus the specs of tests/pipeline/specs.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ from platform_examples import EXAMPLES, example_spec
 
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, render_text
+from mlopsgen.spec import load_spec
 from mlopsgen.spec.model import Platform
+
+REPO_EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +29,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[Platform, list[Pa
     """Every example on every platform, written under one directory per example."""
     root = tmp_path_factory.mktemp("rendered")
     out: dict[Platform, list[Path]] = {p: [] for p in Platform}
-    for name in EXAMPLES:
-        ps = build_pipelines(example_spec(name))
+    specs = [(name, example_spec(name)) for name in EXAMPLES]
+    specs += [(f"examples-{p.stem}", load_spec(p)) for p in REPO_EXAMPLES]
+    for name, spec in specs:
+        ps = build_pipelines(spec)
         for platform, impl in PLATFORMS.items():
             for rel, text in render_text(impl.emit(ps)).items():
                 path = root / name / rel
@@ -35,8 +44,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[Platform, list[Pa
 
 def tool(name: str) -> str:
     found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} is not installed")
+    # Both are in the dev extra; a missing oracle is a broken set-up, never a pass.
+    assert found is not None, f"{name} is not installed: pip install -e '.[dev]'"
     return found
 
 

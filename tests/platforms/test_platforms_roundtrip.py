@@ -80,14 +80,14 @@ def test_losses_of_the_spam_filter() -> None:
     assert found[Platform.GITLAB] == [
         ("", "Schedule.branch"),
         ("deploy-production", "Job.secrets"),
-        ("retrain", "Job.secrets"),
+        ("retrain-on-drift", "Job.secrets"),
         ("train", "Job.secrets"),
     ]
     assert found[Platform.AZURE] == [
         ("deploy-production", "Environment.approval"),
         ("deploy-production", "Environment.url"),
         ("deploy-production", "Job.oidc"),
-        ("retrain", "Job.oidc"),
+        ("retrain-on-drift", "Job.oidc"),
         ("train", "Job.oidc"),
     ]
     assert all(

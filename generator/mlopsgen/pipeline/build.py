@@ -47,7 +47,7 @@ MAKE_TARGETS = (
     "model-scan",
     "deploy",
     "drift",
-    "retrain",
+    "retrain-on-drift",
 )
 
 _INSTALL = "make install"
@@ -56,7 +56,7 @@ _MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
 #: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
 _SECRET_STAGE = {
     "train": "train",
-    "retrain": "train",
+    "retrain-on-drift": "train",
     "evaluate": "evaluate",
     "package": "package",
     "drift": "monitor",
@@ -184,9 +184,7 @@ def _main(spec: Spec) -> Pipeline:
         ),
     ]
     package = ["package"]
-    if spec.deploy.target is DeployTarget.WEBSERVICE:
-        package.append("image")
-    elif spec.deploy.target is DeployTarget.EDGE:
+    if spec.deploy.target is DeployTarget.EDGE:
         package.append("export")
     if spec.security.sbom != "none":
         package.append("sbom")
@@ -204,6 +202,20 @@ def _main(spec: Spec) -> Pipeline:
             artifacts=Artifacts(paths=("dist/", "models/", "reports/"), expire_days=30),
         )
     )
+    shipped: tuple[str, ...] = ("package",)
+    if spec.deploy.target is DeployTarget.WEBSERVICE:
+        # The container image is its own job: it needs a Docker engine, the wheel does not.
+        jobs.append(
+            _job(
+                spec,
+                "container-image",  # `image` is a GitLab keyword, not a valid job name
+                JobKind.PACKAGE,
+                ("image",),
+                needs=("package",),
+                timeout=30,
+            )
+        )
+        shipped = ("package", "container-image")
     if spec.deploy.target is not DeployTarget.NONE:
         release = Rule(branch=spec.ci.default_branch, tags=spec.ci.triggers.tags is not None)
         previous: tuple[str, ...] = ()
@@ -215,7 +227,7 @@ def _main(spec: Spec) -> Pipeline:
                     job_id,
                     JobKind.DEPLOY,
                     (f"deploy ENV={env.name}",),
-                    needs=(*gates, "package", *previous),
+                    needs=(*gates, *shipped, *previous),
                     timeout=30,
                     rule=release,
                     environment=Environment(
@@ -242,22 +254,21 @@ def _main(spec: Spec) -> Pipeline:
 
 def _monitor(spec: Spec) -> Pipeline:
     drift = spec.monitoring.drift
-    jobs = [_job(spec, "drift", JobKind.MONITOR, ("drift",), timeout=20, artifacts=_REPORTS)]
     if drift.on_drift == "retrain":
-        # `make drift` records drift in reports/ and succeeds; `make retrain` retrains and
-        # gates a new model only when that report says so. With on_drift: alert, `make
-        # drift` fails on drift and the failed scheduled run is the alert.
-        jobs.append(
-            _job(
-                spec,
-                "retrain",
-                JobKind.TRAIN,
-                ("retrain",),
-                needs=("drift",),
-                timeout=90,
-                artifacts=_MODEL,
-            )
+        # `make retrain-on-drift` checks drift; on drift it retrains, evaluates and gates a
+        # new model, and the job fails when that model fails the gate.
+        job = _job(
+            spec,
+            "retrain-on-drift",
+            JobKind.MONITOR,
+            ("retrain-on-drift",),
+            timeout=90,
+            artifacts=_MODEL,
         )
+    else:
+        # `make drift` fails on drift: the failed scheduled run is the alert.
+        job = _job(spec, "drift", JobKind.MONITOR, ("drift",), timeout=20, artifacts=_REPORTS)
+    jobs = [job]
     return Pipeline(
         id=MONITOR_PIPELINE,
         name=f"{spec.project.name} monitoring",

@@ -1,0 +1,103 @@
+"""`mlopsgen render` in an existing repository, and the pipelines that `new` writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlopsgen.new import create_repository
+from mlopsgen.render import SCHEMA_PATH
+from mlopsgen.spec import schema_text
+from repo_paths import EXAMPLES, ROOT, CliResult
+
+SPAM = ROOT / "examples" / "spam-filter.yaml"
+PIPELINE_FILES = (
+    ".github/workflows/ci.yml",
+    ".github/workflows/monitor.yml",
+    ".gitlab-ci.yml",
+    "azure-pipelines.yml",
+    ".azure-pipelines/monitor.yml",
+)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    create_repository(SPAM.read_text(), root)
+    return root
+
+
+def test_new_writes_pipelines_and_schema(repo: Path) -> None:
+    for rel in PIPELINE_FILES:
+        assert (repo / rel).is_file(), rel
+    assert (repo / SCHEMA_PATH).read_text() == schema_text()
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_new_writes_only_the_spec_platforms(tmp_path: Path, example: Path) -> None:
+    from mlopsgen.spec import load_spec
+
+    root = tmp_path / "repo"
+    create_repository(example.read_text(), root)
+    platforms = {p.value for p in load_spec(example).ci.platforms}
+    assert (root / ".github/workflows/ci.yml").exists() == ("github" in platforms)
+    assert (root / ".gitlab-ci.yml").exists() == ("gitlab" in platforms)
+    assert (root / "azure-pipelines.yml").exists() == ("azure" in platforms)
+
+
+def test_render_in_a_fresh_repo_changes_nothing(
+    repo: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    result = run_cli("render", "-C", str(repo))
+    assert result.code == 0
+    assert "wrote 0 new and 0 updated file(s)" in result.err
+    assert result.out == ""
+
+
+def test_render_restores_a_hand_edit(repo: Path, run_cli: Callable[..., CliResult]) -> None:
+    ci = repo / ".gitlab-ci.yml"
+    original = ci.read_text()
+    ci.write_text(original.replace("make sast", "echo skipped"))
+    dry = run_cli("render", "-C", str(repo), "--dry-run", "--diff")
+    assert dry.code == 0
+    assert "update  .gitlab-ci.yml" in dry.out
+    assert "-    - echo skipped" in dry.out and "+    - make sast" in dry.out
+    assert "echo skipped" in ci.read_text(), "--dry-run writes nothing"
+    assert run_cli("render", "-C", str(repo)).code == 0
+    assert ci.read_text() == original
+
+
+def test_render_one_platform(repo: Path, run_cli: Callable[..., CliResult]) -> None:
+    (repo / "azure-pipelines.yml").unlink()
+    (repo / ".gitlab-ci.yml").unlink()
+    result = run_cli("render", "-C", str(repo), "--platform", "gitlab")
+    assert result.code == 0
+    assert "create  .gitlab-ci.yml" in result.out
+    assert not (repo / "azure-pipelines.yml").exists()
+
+
+def test_render_warns_about_lossy_constructs(repo: Path, run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("render", "-C", str(repo))
+    assert "warning: github: Environment.approval (ci/deploy-production)" in result.err
+    assert "warning: azure: Environment.approval (ci/deploy-production)" in result.err
+
+
+def test_render_without_a_spec(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("render", "-C", str(tmp_path))
+    assert result.code == 2
+    assert "mlops.yaml: no such file" in result.err
+
+
+def test_render_follows_a_spec_change(repo: Path, run_cli: Callable[..., CliResult]) -> None:
+    spec = repo / "mlops.yaml"
+    spec.write_text(
+        spec.read_text().replace("platforms: [github, gitlab, azure]", "platforms: [github]")
+    )
+    before = (repo / ".github/workflows/ci.yml").read_text()
+    spec.write_text(spec.read_text().replace('python: "3.11"', 'python: "3.12"'))
+    assert run_cli("render", "-C", str(repo)).code == 0
+    after = (repo / ".github/workflows/ci.yml").read_text()
+    assert after != before
+    assert 'python-version: "3.12"' in after
