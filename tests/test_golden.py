@@ -1,4 +1,4 @@
-"""Golden files: every managed file rendered for every example, byte for byte.
+"""Golden files: every managed file rendered for every example, byte for byte, as written.
 
 A change to the emitters shows up here as a reviewable diff of tests/golden/.
 Refresh with `pytest tests/test_golden.py --update-golden` and read the diff.
@@ -13,6 +13,7 @@ import pytest
 
 from mlopsgen.render import render_managed
 from mlopsgen.spec import load_spec
+from mlopsgen.sync import managed_tree
 from repo_paths import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -20,7 +21,7 @@ GOLDEN = ROOT / "tests" / "golden"
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_managed_files_match_golden(example: Path, update_golden: bool) -> None:
-    files = render_managed(load_spec(example)).files
+    files = {rel: f.content for rel, f in managed_tree(render_managed(load_spec(example))).items()}
     folder = GOLDEN / example.stem
     if update_golden:
         shutil.rmtree(folder, ignore_errors=True)

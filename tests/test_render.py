@@ -80,8 +80,10 @@ def test_render_one_platform(repo: Path, run_cli: Callable[..., CliResult]) -> N
 
 def test_render_warns_about_lossy_constructs(repo: Path, run_cli: Callable[..., CliResult]) -> None:
     result = run_cli("render", "-C", str(repo))
-    assert "warning: github: Environment.approval (ci/deploy-production)" in result.err
-    assert "warning: azure: Environment.approval (ci/deploy-production)" in result.err
+    assert "warning: gitlab: Job.secrets (ci/train, monitor/retrain-on-drift)" in result.err
+    assert "warning: azure: Environment.url (ci/deploy-staging, ci/deploy-production)" in result.err
+    assert "apply ci-settings/github/ with terraform" in result.err
+    assert "Environment.approval" not in result.err, "carried by the settings, not lost"
 
 
 def test_render_without_a_spec(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:

@@ -129,30 +129,166 @@ def _ask(*, no_input: bool) -> dict[str, Any]:
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each change.")
 def render(repo: Path, platforms: tuple[str, ...], dry_run: bool, show_diff: bool) -> None:
     """Re-render the CI pipelines and other managed files of an existing repository."""
-    from mlopsgen.render import render_managed  # noqa: PLC0415
-    from mlopsgen.spec import load_spec  # noqa: PLC0415
     from mlopsgen.spec.model import Platform  # noqa: PLC0415
-    from mlopsgen.writer import Action, apply_plan, plan_files  # noqa: PLC0415
+    from mlopsgen.sync import render_repo  # noqa: PLC0415
+    from mlopsgen.writer import Action  # noqa: PLC0415
 
-    spec = load_spec(repo / "mlops.yaml")
     chosen = [Platform(p) for p in platforms] or None
-    rendered = render_managed(spec, platforms=chosen)
-    for warning in rendered.warnings:
+    result = render_repo(repo, platforms=chosen, dry_run=dry_run)
+    for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    plan = plan_files(repo, rendered.files)
-    for change in plan.pending():
+    for change in result.plan.pending():
         click.echo(f"{change.action.value:<7} {change.path}")
         if show_diff:
             click.echo(change.diff(), nl=False)
-    if not dry_run:
-        apply_plan(plan)
-    counts = {a: sum(1 for c in plan.changes if c.action is a) for a in Action}
+    counts = {a: sum(1 for c in result.plan.changes if c.action is a) for a in Action}
     verb = "would write" if dry_run else "wrote"
     click.echo(
         f"{verb} {counts[Action.CREATE]} new and {counts[Action.UPDATE]} updated "
         f"file(s); {counts[Action.UNCHANGED]} unchanged",
         err=True,
     )
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("--no-diff", is_flag=True, help="Name drifted files without their diffs.")
+def check(repos: tuple[Path, ...], fmt: str, no_diff: bool) -> None:
+    """Check that each repository (default: .) matches a fresh render of its mlops.yaml.
+
+    Exit 1 when a managed file was edited by hand, is out of date with the spec,
+    is missing, or is orphaned; 2 when the spec is invalid or there is no lock.
+    """
+    import json  # noqa: PLC0415
+
+    from mlopsgen.errors import UserError as _UserError  # noqa: PLC0415
+    from mlopsgen.sync import CheckResult  # noqa: PLC0415
+    from mlopsgen.sync import check as run_check  # noqa: PLC0415
+
+    targets = list(repos) or [Path()]
+    results: list[CheckResult] = []
+    errors: dict[Path, str] = {}
+    for i, repo in enumerate(targets, 1):
+        if len(targets) > 1:
+            click.echo(f"[{i}/{len(targets)}] {repo}", err=True)
+        try:
+            results.append(run_check(repo))
+        except SpecError as exc:
+            if len(targets) == 1:
+                raise
+            errors[repo] = f"invalid spec ({len(exc.diagnostics)} problems)"
+        except _UserError as exc:
+            if len(targets) == 1:
+                raise
+            errors[repo] = str(exc)
+    if fmt == "json":
+        doc = [
+            {
+                "repo": str(r.repo),
+                "clean": r.clean,
+                "findings": [
+                    {
+                        "code": d.code,
+                        "file": d.location.file,
+                        "message": d.message,
+                        "hint": d.hint,
+                        "diff": r.diffs.get(Path(d.location.file).relative_to(r.repo).as_posix()),
+                    }
+                    for d in r.diagnostics
+                ],
+            }
+            for r in results
+        ]
+        doc += [{"repo": str(repo), "clean": False, "error": err} for repo, err in errors.items()]
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        for result in results:
+            for diag in result.diagnostics:
+                click.echo(diag.format())
+                rel = Path(diag.location.file).relative_to(result.repo).as_posix()
+                if not no_diff and rel in result.diffs:
+                    click.echo(result.diffs[rel], nl=False)
+        if len(targets) > 1:
+            click.echo(f"{'repository':<40} result", err=True)
+            for result in results:
+                state = "clean" if result.clean else f"{len(result.diagnostics)} finding(s)"
+                click.echo(f"{result.repo!s:<40} {state}", err=True)
+            for repo, err in errors.items():
+                click.echo(f"{repo!s:<40} error: {err}", err=True)
+        total = sum(len(r.diagnostics) for r in results)
+        click.echo(
+            f"check: {len(targets)} repository(ies), {total} finding(s)"
+            + (f", {len(errors)} error(s)" if errors else ""),
+            err=True,
+        )
+    if errors and not results:
+        raise click.exceptions.Exit(EXIT_USAGE)
+    if errors or any(not r.clean for r in results):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each change.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Update even with uncommitted changes (they could be hard to tell apart).",
+)
+@click.option(
+    "--keep-edits",
+    "keep",
+    multiple=True,
+    metavar="FILE",
+    help="Keep the hand edits of this managed file, merged with each render.",
+)
+def update(
+    repos: tuple[Path, ...],
+    dry_run: bool,
+    show_diff: bool,
+    allow_dirty: bool,
+    keep: tuple[str, ...],
+) -> None:
+    """Merge today's render of mlops.yaml into each repository (default: .), three ways.
+
+    User edits in seed files and code survive; conflicts get standard markers, are
+    listed, and make the exit status 1.
+    """
+    from mlopsgen.sync import Outcome  # noqa: PLC0415
+    from mlopsgen.sync import update as run_update  # noqa: PLC0415
+
+    targets = list(repos) or [Path()]
+    conflicts = 0
+    rows: list[tuple[Path, str]] = []
+    for i, repo in enumerate(targets, 1):
+        if len(targets) > 1:
+            click.echo(f"[{i}/{len(targets)}] {repo}", err=True)
+        result = run_update(repo, dry_run=dry_run, allow_dirty=allow_dirty, keep_edits=keep)
+        for rel, outcome in result.outcomes.items():
+            note = f"  ({result.notes[rel]})" if rel in result.notes else ""
+            click.echo(f"{outcome.value:<8} {repo / rel}{note}")
+            if show_diff and rel in result.diffs:
+                click.echo(result.diffs[rel], nl=False)
+        conflicts += len(result.conflicts)
+        changed = sum(1 for o in result.outcomes.values() if o is not Outcome.KEPT)
+        rows.append((repo, f"{changed} change(s), {len(result.conflicts)} conflict(s)"))
+    if len(targets) > 1:
+        click.echo(f"{'repository':<40} result", err=True)
+        for repo, text in rows:
+            click.echo(f"{repo!s:<40} {text}", err=True)
+    verb = "would update" if dry_run else "updated"
+    click.echo(f"{verb} {len(targets)} repository(ies); {conflicts} conflict(s)", err=True)
+    if conflicts:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 @cli.command()
@@ -176,11 +312,14 @@ def schema() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises, never calls ``sys.exit``)."""
     try:
-        cli.main(
+        # Without standalone mode, click returns a command's Exit code instead of exiting.
+        code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="mlopsgen",
             standalone_mode=False,
         )
+        if isinstance(code, int):
+            return code
     except SpecError as exc:
         _report_spec_error(exc)
         return EXIT_USAGE

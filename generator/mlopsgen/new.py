@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlopsgen import scaffold, writer, yamlio
+from mlopsgen import writer, yamlio
+from mlopsgen.lock import BASE_PATH, LOCK_PATH, dump_base
 from mlopsgen.render import render_managed
 from mlopsgen.spec import parse_spec
 from mlopsgen.spec.model import Spec
@@ -44,10 +45,18 @@ def create_repository(
     """
     spec = parse_spec(spec_text, filename=filename)
     writer.check_target(target, force=force)
+    from mlopsgen.sync import SPEC_FILE, lock_for, render_tree  # noqa: PLC0415
+
     managed = render_managed(spec)
+    tree = render_tree(spec, spec_text, managed)
+    lock, base = lock_for(spec_text, tree)
+    contents = {rel: f.content for rel, f in tree.items()}
+    contents[SPEC_FILE] = spec_text
+    contents[BASE_PATH] = dump_base(base)
+    contents[LOCK_PATH] = lock.dumps()
     with writer.staging_dir(target) as staging:
-        project = scaffold.render_scaffold(spec, spec_text, staging)
-        writer.write_files(project, managed.files)
+        project = staging / "repo"
+        writer.write_files(project, contents)
         files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
     return NewResult(
         target=target, files=tuple(files), dry_run=dry_run, spec=spec, warnings=managed.warnings

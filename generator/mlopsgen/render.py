@@ -1,4 +1,9 @@
-"""The files mlopsgen owns beside the scaffold: CI pipelines, the spec schema, CI settings."""
+"""The files mlopsgen owns beside the scaffold: CI pipelines, the spec schema, CI settings.
+
+What a platform's YAML cannot say (environment approvals, schedule refs) is written
+as Terraform beside the pipelines, under ``ci-settings/<platform>/``; what neither
+can carry is reported as a warning, so nothing the spec says is dropped silently.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
+from mlopsgen.platforms.terraform import COVERS, SETTINGS_DIR, settings_files, settings_text
 from mlopsgen.spec import schema_text
 from mlopsgen.spec.model import Platform, Spec
 
@@ -25,20 +31,36 @@ class Rendered:
 
 
 def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -> Rendered:
-    """Render the pipelines for ``platforms`` (default: the spec's) and the schema copy."""
+    """Render the pipelines and settings for ``platforms`` (default: the spec's), and the schema.
+
+    Warnings name each construct a platform's YAML cannot carry and the Terraform
+    settings do not carry either, one per field with every job it concerns.
+    """
     pipelines = build_pipelines(spec)
     files = {SCHEMA_PATH: schema_text()}
     warnings: list[str] = []
     for platform in platforms if platforms is not None else spec.ci.platforms:
         impl = PLATFORMS[platform]
         files.update(render_text(impl.emit(pipelines)))
-        # One warning per lost field, naming every job it concerns.
+        settings = settings_text(
+            settings_files(
+                platform, pipelines, owners=spec.project.owners, project=spec.project.slug
+            )
+        )
+        files.update(settings)
         grouped: dict[tuple[str, str], list[str]] = {}
         for loss in losses(impl, pipelines):
+            if settings and loss.field in COVERS[platform]:
+                continue
             where = f"{loss.pipeline}/{loss.job}" if loss.job else loss.pipeline
             grouped.setdefault((loss.field, loss.reason), []).append(where)
         warnings += [
             f"{platform}: {field} ({', '.join(wheres)}) is not in the YAML: {reason}"
             for (field, reason), wheres in grouped.items()
         ]
+        if settings:
+            warnings.append(
+                f"{platform}: approvals and schedules live in settings, not YAML: apply "
+                f"{SETTINGS_DIR}/{platform}/ with terraform (see its README)"
+            )
     return Rendered(files=dict(sorted(files.items())), warnings=tuple(warnings))

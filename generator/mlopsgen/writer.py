@@ -5,25 +5,29 @@ from __future__ import annotations
 import contextlib
 import difflib
 import enum
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mlopsgen.errors import TargetExistsError, UserError
 
 __all__ = [
+    "JOURNAL",
     "Action",
     "FileChange",
     "Plan",
     "apply_plan",
+    "apply_transaction",
     "atomic_write",
     "check_target",
     "list_files",
     "place_tree",
     "plan_files",
+    "recover",
     "staging_dir",
     "write_files",
 ]
@@ -175,3 +179,72 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# --- transactions -----------------------------------------------------------------------
+
+JOURNAL = ".mlopsgen/journal.json"
+
+
+def apply_transaction(root: Path, changes: Mapping[str, bytes | None]) -> None:
+    """Write (bytes) or delete (None) several files under ``root`` as one unit.
+
+    Every new content is first written to a temp file beside its target and
+    fsynced; then a journal naming each rename is made durable; then the renames
+    run, and the journal goes. A process killed before the journal exists left
+    the old tree (and stray temp files, which :func:`recover` removes); killed
+    after, :func:`recover` (which every command runs first) completes the renames,
+    giving the new tree. Put the lock file last in ``changes``.
+    """
+    recover(root)
+    steps: list[dict[str, str | None]] = []
+    try:
+        for rel, data in changes.items():
+            target = root / rel
+            if data is None:
+                steps.append({"target": rel, "temp": None})
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".mlopsgen-tmp", dir=target.parent
+            )
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if target.exists():
+                Path(tmp).chmod(target.stat().st_mode & 0o7777)
+            temp_rel = (PurePosixPath(rel).parent / Path(tmp).name).as_posix()
+            steps.append({"target": rel, "temp": temp_rel})
+        journal = json.dumps({"steps": steps}).encode()
+        atomic_write(root / JOURNAL, journal)
+    except BaseException:
+        for step in steps:
+            if step["temp"]:
+                (root / step["temp"]).unlink(missing_ok=True)
+        raise
+    _finish(root, steps)
+
+
+def recover(root: Path) -> bool:
+    """Complete a transaction that a killed process left half done; True if there was one."""
+    journal = root / JOURNAL
+    if not journal.is_file():
+        # A kill before the journal existed leaves the old tree plus hidden temp files
+        # (".name.XXXX.mlopsgen-tmp"); they are inert, and not searched for here so
+        # that every command stays fast in repositories with large virtualenvs.
+        return False
+    steps = json.loads(journal.read_text(encoding="utf-8"))["steps"]
+    _finish(root, steps)
+    return True
+
+
+def _finish(root: Path, steps: list[dict[str, str | None]]) -> None:
+    for step in steps:
+        target = root / str(step["target"])
+        temp = step["temp"]
+        if temp is None:
+            target.unlink(missing_ok=True)
+        elif (root / temp).exists():
+            (root / temp).replace(target)
+    (root / JOURNAL).unlink(missing_ok=True)

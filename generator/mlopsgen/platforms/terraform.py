@@ -92,6 +92,7 @@ _GENERATED = (
 _GITIGNORE = (
     "# Terraform working files (the lock file is kept)\n.terraform/\n*.tfstate\n*.tfstate.*\n"
 )
+_NO_OWNERS = "none from the spec: `terraform apply` asks for `{var}`"
 _IDENT = re.compile(r"[^A-Za-z0-9_-]")
 _UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -238,8 +239,8 @@ def _files(platform: Platform, module: dict[str, Any], readme: str) -> dict[str,
     }
 
 
-def _md_list(items: Sequence[str]) -> str:
-    return "\n".join(f"- {i}" for i in items) if items else "- (none)"
+def _md_list(items: Sequence[str], empty: str = "(none)") -> str:
+    return "\n".join(f"- {i}" for i in items) if items else f"- {empty}"
 
 
 def _secrets_section(pipelines: Sequence[Pipeline], where: str) -> str:
@@ -383,6 +384,13 @@ def _github_readme(
         protection = "required reviewers, no self-review, no admin bypass" if env.approval else "-"
         rows.append(f"| `{env.name}` | {protection} | {refs} |")
     reviewers = [f"team `{_last(t)}`" for t in people.teams] + [f"user `{u}`" for u in people.users]
+    default_branch = f"`{branch}`" if branch else "unchanged"
+    reviewers_md = (
+        "Reviewers (variable `reviewers`, default from `project.owners`):\n"
+        f"{_md_list(reviewers, _NO_OWNERS.format(var='reviewers'))}\n\n"
+        if any(e.approval for e in envs)
+        else ""
+    )
     secrets = _secrets_section(
         pipelines,
         "as environment secrets (`gh secret set NAME --env ENV`) where an environment is "
@@ -398,10 +406,7 @@ writes them as code. {_GENERATED}
 |---|---|---|
 {chr(10).join(rows) if rows else "| (none) | | |"}
 
-Reviewers (variable `reviewers`, default from `project.owners`):
-{_md_list(reviewers)}
-
-Default branch (scheduled workflows run on it only): {f"`{branch}`" if branch else "unchanged"}.
+{reviewers_md}Default branch (scheduled workflows run on it only): {default_branch}.
 
 ## Apply
 
@@ -416,8 +421,8 @@ terraform init                 # or: tofu init
 terraform apply -var owner=<org-or-user> [-var repository=<name>]
 ```
 
-Existing environments are adopted with `terraform import`, e.g.
-`terraform import 'github_repository_environment.production' <repository>:production`.
+Environments that already exist are adopted with `terraform import`, e.g.
+`terraform import 'github_repository_environment.<label>' <repository>:<environment>`.
 {secrets}"""
 
 
@@ -501,8 +506,10 @@ def gitlab_settings(
                 "approval_rules": (
                     "${concat("
                     "[for g in data.gitlab_group.approver : "
-                    "{group_id = g.group_id, required_approvals = 1}], "
-                    "[for u in data.gitlab_user.approver : {user_id = u.user_id}])}"
+                    "{group_id = g.group_id, user_id = null, required_approvals = 1}], "
+                    # required_approvals is not allowed with user_id (one user, one approval)
+                    "[for u in data.gitlab_user.approver : "
+                    "{group_id = null, user_id = u.user_id, required_approvals = null}])}"
                 ),
             }
             for e in approval
@@ -546,6 +553,12 @@ def _gitlab_readme(
         f"`{cron}` (UTC) on `{b or 'var.default_branch'}`: {p.name}" for p, cron, b in schedules
     ]
     approvers = [f"group `{t}`" for t in people.teams] + [f"user `{u}`" for u in people.users]
+    approvers_md = (
+        "Approvers (variable `approvers`, default from `project.owners`; each gives one "
+        f"approval):\n{_md_list(approvers, _NO_OWNERS.format(var='approvers'))}\n\n"
+        if any(e.approval for e in envs)
+        else ""
+    )
     secrets = _secrets_section(
         pipelines, "as masked, protected CI/CD variables, with the environment scope named here"
     )
@@ -559,10 +572,7 @@ code. {_GENERATED}
 |---|---|---|
 {chr(10).join(rows) if rows else "| (none) | | |"}
 
-Approvers (variable `approvers`, default from `project.owners`; each gives one approval):
-{_md_list(approvers)}
-
-Pipeline schedules:
+{approvers_md}Pipeline schedules:
 {_md_list(scheds)}
 
 Protected environments and deployment approvals need GitLab Premium or Ultimate.
@@ -674,7 +684,9 @@ def azure_settings(
             }
             for e in approval
         }
-    controlled = [e for e in envs if e.branches is not None]
+    # An environment no ref may deploy from (tag rules, no tag trigger) gets no check:
+    # an empty allowed_branches would not say "none".
+    controlled = [e for e in envs if e.branches is not None and (e.branches or e.tags)]
     if controlled:
         resources["azuredevops_check_branch_control"] = {
             keys[e.name]: {
@@ -710,7 +722,7 @@ def _azure_readme(envs: Sequence[_Env], people: _Owners, pipelines: Sequence[Pip
         checks = []
         if e.approval:
             checks.append("approval (any one approver, not the requester)")
-        if e.branches is not None:
+        if e.branches is not None and (e.branches or e.tags):
             refs = [*(f"refs/heads/{b}" for b in e.branches), *(f"refs/tags/{t}" for t in e.tags)]
             checks.append("branch control: " + ", ".join(f"`{r}`" for r in refs))
         if e.exclusive:
@@ -719,6 +731,12 @@ def _azure_readme(envs: Sequence[_Env], people: _Owners, pipelines: Sequence[Pip
     approvers = [f"group `{_last(t)}`" for t in people.teams] + [
         f"user `@{u}`: add its ID to `approvers.ids`" for u in people.users
     ]
+    approvers_md = (
+        "Approvers (variable `approvers`, default from `project.owners`):\n"
+        f"{_md_list(approvers, _NO_OWNERS.format(var='approvers'))}\n\n"
+        if any(e.approval for e in envs)
+        else ""
+    )
     secrets = _secrets_section(
         pipelines, "as secret pipeline variables or in a variable group linked to the pipeline"
     )
@@ -732,10 +750,7 @@ their checks as code. {_GENERATED}
 |---|---|---|
 {chr(10).join(rows)}
 
-Approvers (variable `approvers`, default from `project.owners`):
-{_md_list(approvers)}
-
-## Apply
+{approvers_md}## Apply
 
 Needs a personal access token allowed to manage environments and checks
 (`AZDO_PERSONAL_ACCESS_TOKEN`, read by the provider; never write it into a file here).
