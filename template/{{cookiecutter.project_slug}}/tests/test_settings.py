@@ -28,6 +28,7 @@ def test_defaults_apply_to_a_minimal_spec(tmp_path: Path) -> None:
     assert loaded.max_regression == 0.01
     assert loaded.champion_baseline == tmp_path / "models/champion/metrics.json"
     assert loaded.deploy_target == "none"
+    assert (loaded.cloud, loaded.environments) == ("none", ())
     assert loaded.max_bundle_kb == 512
     assert (loaded.drift_method, loaded.drift_threshold) == ("psi", 0.2)
     assert loaded.drift_schedule == "0 3 * * *"
@@ -44,6 +45,9 @@ def test_defaults_apply_to_a_minimal_spec(tmp_path: Path) -> None:
         ({"model": {"test_size": 2}}, "model.test_size"),
         ({"monitoring": {"drift": {"method": "chi2"}}}, "monitoring.drift.method"),
         ({"deploy": {"target": "lambda"}}, "deploy.target"),
+        ({"deploy": {"cloud": "heroku"}}, "deploy.cloud"),
+        ({"deploy": {"environments": [{"url": "https://x"}]}}, r"deploy.environments\[0\].name"),
+        ({"monitoring": {"drift": {"on_drift": "page"}}}, "monitoring.drift.on_drift"),
         ({"data": "data.csv"}, "data"),
     ],
 )
@@ -54,3 +58,11 @@ def test_bad_values_name_the_key(raw: dict, key: str, tmp_path: Path) -> None:
 
 def test_every_algorithm_has_an_estimator() -> None:
     assert set(train.ALGORITHMS) == set(settings.ALGORITHMS)
+
+
+def test_environments_are_read(tmp_path: Path) -> None:
+    prod = {"name": "prod", "url": "https://x", "approval": "required"}
+    loaded = settings_from_mapping({"deploy": {"environments": [prod]}}, root=tmp_path)
+    assert loaded.environment("prod") == settings.Environment("prod", "https://x", "required")
+    with pytest.raises(settings.TaskError, match="'dev' is not declared"):
+        loaded.environment("dev")

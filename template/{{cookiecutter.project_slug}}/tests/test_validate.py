@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ from {{ cookiecutter.module_name }}.settings import load_settings
 def test_the_shipped_data_is_valid(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert validate.main(["--spec", str(spec)]) == 0
     assert "data validation passed" in capsys.readouterr().out
+    report = json.loads((spec.parent / "reports/data-validation.json").read_text(encoding="utf-8"))
+    assert report["passed"] is True
+    assert report["files"][0]["file"] == "data/raw/train.csv"
+    assert report["files"][0]["problems"] == []
 
 
 def test_the_incoming_batch_is_valid(spec: Path) -> None:
@@ -55,6 +60,10 @@ def test_a_value_below_the_minimum_names_row_and_column(
     assert f"data/raw/train.csv:{line}: row {row}, column {column!r}" in err
     assert "below the minimum" in err
     assert "data validation FAILED: 1 problem(s)" in err
+    report = json.loads((spec.parent / "reports/data-validation.json").read_text(encoding="utf-8"))
+    assert report["passed"] is False
+    (problem,) = report["files"][0]["problems"]
+    assert (problem["line"], problem["row"], problem["column"]) == (line, row, column)
 
 
 def test_type_errors_empty_cells_and_unknown_categories_are_all_reported(

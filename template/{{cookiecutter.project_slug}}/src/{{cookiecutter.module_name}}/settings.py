@@ -19,11 +19,14 @@ import yaml
 SPEC_FILE = "mlops.yaml"
 MODEL_FILE = "models/model.joblib"
 REPORTS_DIR = "reports"
+DIST_DIR = "dist"
 
 ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
 METRIC_NAMES = ("accuracy", "f1", "precision", "recall", "roc_auc")
 DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
+CLOUDS = ("none", "azure", "aws", "gcp")
 DRIFT_METHODS = ("psi", "ks")
+ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
 
 DEFAULT_SOURCES = ("data/raw/train.csv",)
@@ -37,12 +40,22 @@ DEFAULT_CHAMPION_COMPARE = False
 DEFAULT_MAX_REGRESSION = 0.01
 DEFAULT_CHAMPION_BASELINE = "models/champion/metrics.json"
 DEFAULT_DEPLOY_TARGET = "none"
+DEFAULT_CLOUD = "none"
 DEFAULT_MAX_BUNDLE_KB = 512
 DEFAULT_DRIFT_METHOD = "psi"
 DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
 DEFAULT_ON_DRIFT = "retrain"
 DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment environment of deploy.environments."""
+
+    name: str
+    url: str | None = None
+    approval: str = "none"
 
 
 class TaskError(Exception):
@@ -79,6 +92,8 @@ class Settings:
     max_regression: float
     champion_baseline: Path
     deploy_target: str
+    cloud: str
+    environments: tuple[Environment, ...]
     max_bundle_kb: int
     drift_method: str
     drift_threshold: float
@@ -96,6 +111,11 @@ class Settings:
         """Where tasks write their JSON reports."""
         return self.root / REPORTS_DIR
 
+    @property
+    def dist_dir(self) -> Path:
+        """Where package, export and deploy write what ships."""
+        return self.root / DIST_DIR
+
     def report(self, name: str) -> Path:
         """Path of one report file, e.g. report("metrics.json")."""
         return self.reports_dir / name
@@ -106,6 +126,16 @@ class Settings:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+    def environment(self, name: str) -> Environment:
+        """The environment called name; TaskError when deploy.environments does not declare it."""
+        for environment in self.environments:
+            if environment.name == name:
+                return environment
+        declared = ", ".join(e.name for e in self.environments) or "none"
+        raise TaskError(
+            f"environment {name!r} is not declared in deploy.environments (declared: {declared})"
+        )
 
 
 def _section(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -164,6 +194,25 @@ def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
     return tuple(bounds)
 
 
+def _environments(raw: Any) -> tuple[Environment, ...]:
+    if not isinstance(raw, list):
+        raise SpecError("deploy.environments: expected a list of {name, url, approval}")
+    environments = []
+    for index, item in enumerate(raw):
+        key = f"deploy.environments[{index}]"
+        if not isinstance(item, Mapping):
+            raise SpecError(f"{key}: expected a mapping with a name")
+        url = item.get("url")
+        environments.append(
+            Environment(
+                name=_text(item.get("name"), f"{key}.name"),
+                url=None if url is None else _text(url, f"{key}.url"),
+                approval=str(item.get("approval", "none")),
+            )
+        )
+    return tuple(environments)
+
+
 def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     """Apply the defaults to a parsed mlops.yaml and check the values the tasks use."""
     if not isinstance(raw, Mapping):
@@ -206,6 +255,8 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         deploy_target=_choice(
             deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
         ),
+        cloud=_choice(deploy.get("cloud", DEFAULT_CLOUD), CLOUDS, "deploy.cloud"),
+        environments=_environments(deploy.get("environments", [])),
         max_bundle_kb=_integer(
             edge.get("max_bundle_kb", DEFAULT_MAX_BUNDLE_KB), "deploy.edge.max_bundle_kb", low=1
         ),
@@ -216,7 +267,9 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             drift.get("threshold", DEFAULT_DRIFT_THRESHOLD), "monitoring.drift.threshold", low=0.0
         ),
         drift_schedule=str(drift.get("schedule", DEFAULT_DRIFT_SCHEDULE)),
-        on_drift=str(drift.get("on_drift", DEFAULT_ON_DRIFT)),
+        on_drift=_choice(
+            drift.get("on_drift", DEFAULT_ON_DRIFT), ON_DRIFT, "monitoring.drift.on_drift"
+        ),
         drift_batch=root / _text(drift.get("batch", DEFAULT_DRIFT_BATCH), "monitoring.drift.batch"),
     )
 

@@ -6,10 +6,11 @@ test_size), so evaluate scores the same held-out rows in another process.
 
 from __future__ import annotations
 
+import pickle  # nosec B403  # dump only, never load: see save_model()
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-import joblib
 from sklearn.base import ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -49,6 +50,18 @@ def build_pipeline(contract: Contract, algorithm: str, seed: int) -> Pipeline:
     return Pipeline([("features", features), ("model", ALGORITHMS[algorithm](seed))])
 
 
+def save_model(pipeline: Pipeline, path: Path) -> None:
+    """Write the model as one plain pickle stream, which joblib.load reads.
+
+    joblib.dump would write numpy arrays as raw bytes between the pickle opcodes, and a
+    model scanner (modelscan, `make model-scan`) cannot parse past them; a plain stream
+    is scanned end to end.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        pickle.dump(pipeline, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def train(settings: Settings) -> tuple[Pipeline, int, int]:
     """Fit the pipeline on the training part of the split and save it.
 
@@ -59,8 +72,7 @@ def train(settings: Settings) -> tuple[Pipeline, int, int]:
     parts = split(frame, contract, settings)
     pipeline = build_pipeline(contract, settings.algorithm, settings.seed)
     pipeline.fit(parts.x_train, parts.y_train)
-    settings.model_path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(pipeline, settings.model_path)
+    save_model(pipeline, settings.model_path)
     return pipeline, len(parts.x_train), len(parts.x_test)
 
 

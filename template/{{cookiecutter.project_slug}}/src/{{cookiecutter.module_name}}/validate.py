@@ -2,15 +2,17 @@
 
 Each problem is printed on one line as ``FILE:LINE: row N, column 'C': message``,
 where LINE is the line number in the CSV file (the header is line 1) and N the
-1-based data row. Exit status: 0 valid, 1 problems found, 2 usage or setup error.
+1-based data row. Every outcome is also written to reports/data-validation.json.
+Exit status: 0 valid, 1 problems found, 2 usage or setup error.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .data import Column, Contract, load_contract
@@ -216,11 +218,19 @@ def main(argv: list[str] | None = None) -> int:
         for path in files
     ]
     problems = [p for r in reports for p in r.problems]
+    contract_name = settings.display(contract.path)
+    out = settings.report("data-validation.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "contract": contract_name,
+        "passed": not problems,
+        "files": [asdict(r) for r in reports],
+    }
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     for problem in problems[:MAX_PRINTED]:
         print(problem, file=sys.stderr)
     if len(problems) > MAX_PRINTED:
         print(f"... and {len(problems) - MAX_PRINTED} more problem(s)", file=sys.stderr)
-    contract_name = settings.display(contract.path)
     if problems:
         failed = sum(1 for r in reports if r.problems)
         print(

@@ -1,0 +1,367 @@
+"""Deploy the gated model to one environment of deploy.environments (`make deploy ENV=<name>`).
+
+1. Refuse unless reports/gate.json says the gate passed and models/model.joblib is
+   the model that was evaluated and recorded (its SHA-256 equals the one in
+   reports/lineage.json and reports/metrics.json): an ungated or swapped model never ships.
+2. Write dist/release-<env>.json: version, git commit, model and data hashes, target.
+3. Ship it with the CLI of deploy.cloud. webservice: docker build and push to
+   $IMAGE_REGISTRY, update the service (az containerapp update, aws ecs update-service,
+   gcloud run deploy; cloud none: push only), then GET <url>/health when the environment
+   has a url. batch (wheel, model, spec, contract) and edge (dist/model-bundle.tar.gz):
+   upload to storage (az storage blob upload-batch, aws s3 cp, gcloud storage rsync;
+   cloud none: copy to $RELEASE_DIR). Names come from environment variables
+   (DEPLOY_<ENV>_SERVICE, ...: see the README); a missing variable or CLI is named.
+Exit status: 0 deployed, 1 refused or a deploy step failed, 2 usage or setup error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess  # nosec B404  # runs the deploy CLIs with argument lists, see run_commands()
+import sys
+import tarfile
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data import sha256_file
+from .lineage import git_commit
+from .settings import SPEC_FILE, Environment, Settings, TaskError, load_settings, task_parser
+
+IMAGE_NAME = "{{ cookiecutter.project_slug }}"
+EDGE_BUNDLE = "model-bundle.tar.gz"
+COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION")
+DEFAULT_SMOKE_TIMEOUT = 300
+
+
+class Refused(Exception):
+    """The model must not ship: ungated, failed the gate, or not the recorded model."""
+
+
+class Failed(Exception):
+    """A deploy step failed."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one release ships: commands to run, files to stage, where it lands."""
+
+    destination: str
+    commands: tuple[tuple[str, ...], ...] = ()
+    files: Mapping[str, Path] = field(default_factory=dict)
+    copy_to: Path | None = None
+    smoke_url: str | None = None
+
+
+def _json(path: Path, settings: Settings, hint: str) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaskError(f"{settings.display(path)}: not found; {hint}") from None
+    except ValueError as exc:
+        raise TaskError(f"{settings.display(path)}: not valid JSON: {exc}") from None
+
+
+def check_release(settings: Settings) -> dict[str, Any]:
+    """Refuse an ungated or swapped model; return the lineage record of the model that ships."""
+    gate = _json(settings.report("gate.json"), settings, "run `make model-gate` first")
+    lineage = _json(settings.report("lineage.json"), settings, "run `make lineage` first")
+    metrics = _json(settings.report("metrics.json"), settings, "run `make evaluate` first")
+    if gate.get("passed") is not True:
+        failed = [c.get("message", "?") for c in gate.get("checks", []) if not c.get("passed")]
+        raise Refused(f"the model gate did not pass ({'; '.join(failed) or 'no checks'})")
+    if not settings.model_path.is_file():
+        raise TaskError(f"{settings.display(settings.model_path)}: not found")
+    actual = sha256_file(settings.model_path)
+    for what, recorded in (
+        ("reports/lineage.json", (lineage.get("model") or {}).get("sha256")),
+        ("reports/metrics.json", metrics.get("model_sha256")),
+    ):
+        if recorded != actual:
+            raise Refused(
+                f"{settings.display(settings.model_path)} has sha256 {actual[:12]}, but "
+                f"{what} records {str(recorded)[:12]}: not the model that was gated"
+            )
+    return lineage
+
+
+def project_version(root: Path) -> str:
+    """The version in pyproject.toml (the one the wheel and the image carry)."""
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    if not found:
+        raise TaskError("pyproject.toml: no version")
+    return found.group(1)
+
+
+def release_commit(root: Path, environ: Mapping[str, str]) -> str:
+    """The commit being released: git's HEAD, else the CI's commit variable."""
+    commit = git_commit(root) or next((environ[v] for v in COMMIT_VARIABLES if environ.get(v)), "")
+    if not commit:
+        raise TaskError("no git commit: a release must come from a commit (git or $GITHUB_SHA)")
+    return commit
+
+
+def release_record(
+    settings: Settings,
+    environment: Environment,
+    lineage: Mapping[str, Any],
+    *,
+    version: str,
+    commit: str,
+    destination: str = "",
+) -> dict[str, Any]:
+    """The release manifest written to dist/release-<env>.json."""
+    return {
+        "project": settings.project_name,
+        "environment": environment.name,
+        "url": environment.url,
+        "target": settings.deploy_target,
+        "cloud": settings.cloud,
+        "version": version,
+        "git_commit": commit,
+        "trained_at_commit": (lineage.get("code") or {}).get("git_commit"),
+        "model": lineage.get("model"),
+        "data": lineage.get("data"),
+        "metrics": lineage.get("metrics"),
+        "destination": destination,
+        "released_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def variable(environment: Environment, key: str) -> str:
+    """The name of a per-environment variable: DEPLOY_<ENV>_<KEY>."""
+    return f"DEPLOY_{re.sub(r'[^A-Z0-9]', '_', environment.name.upper())}_{key}"
+
+
+def _need(environ: Mapping[str, str], name: str, why: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise TaskError(f"${name} is not set: {why}")
+    return value
+
+
+def _release_files(settings: Settings, spec: Path, version: str) -> dict[str, Path]:
+    dist = settings.dist_dir
+    if settings.deploy_target == "edge":
+        bundle = dist / EDGE_BUNDLE
+        if not bundle.is_file():
+            raise TaskError(f"{settings.display(bundle)}: not found; run `make export` first")
+        return {EDGE_BUNDLE: bundle}
+    wheels = sorted(dist.glob(f"*-{version}-*.whl"))
+    if not wheels:
+        raise TaskError(f"no wheel of version {version} in dist/; run `make package` first")
+    return {
+        wheels[-1].name: wheels[-1],
+        SPEC_FILE: spec,
+        settings.display(settings.contract): settings.contract,
+        settings.display(settings.model_path): settings.model_path,
+    }
+
+
+def _service_update(
+    cloud: str, environment: Environment, image: str, environ: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    if cloud == "none":
+        return None
+    service = _need(environ, variable(environment, "SERVICE"), f"the {cloud} service to update")
+    if cloud == "azure":
+        group = _need(environ, variable(environment, "RESOURCE_GROUP"), "its resource group")
+        options = ("--name", service, "--resource-group", group, "--image", image)
+        return ("az", "containerapp", "update", *options)
+    if cloud == "aws":
+        cluster = _need(environ, variable(environment, "CLUSTER"), "the ECS cluster")
+        options = ("--cluster", cluster, "--service", service, "--force-new-deployment")
+        return ("aws", "ecs", "update-service", *options)
+    region = _need(environ, variable(environment, "REGION"), "the Cloud Run region")
+    return ("gcloud", "run", "deploy", service, "--image", image, "--region", region, "--quiet")
+
+
+def _upload(
+    cloud: str, environment: Environment, staging: Path, prefix: str, environ: Mapping[str, str]
+) -> tuple[str, tuple[str, ...]]:
+    bucket = _need(environ, variable(environment, "BUCKET"), "the storage bucket or container")
+    if cloud == "azure":
+        account = _need(environ, variable(environment, "STORAGE_ACCOUNT"), "the storage account")
+        command = ("az", "storage", "blob", "upload-batch", "--auth-mode", "login")
+        command += ("--account-name", account, "--destination", bucket)
+        command += ("--destination-path", prefix, "--source", str(staging))
+        return f"https://{account}.blob.core.windows.net/{bucket}/{prefix}", command
+    if cloud == "aws":
+        destination = f"s3://{bucket}/{prefix}/"
+        return destination, ("aws", "s3", "cp", str(staging), destination, "--recursive")
+    destination = f"gs://{bucket}/{prefix}"
+    return destination, ("gcloud", "storage", "rsync", str(staging), destination, "--recursive")
+
+
+def plan_release(
+    settings: Settings,
+    environment: Environment,
+    *,
+    spec: Path,
+    version: str,
+    commit: str,
+    environ: Mapping[str, str],
+) -> Plan:
+    """The commands that ship this release for deploy.target and deploy.cloud."""
+    cloud, env = settings.cloud, environment.name
+    if settings.deploy_target == "webservice":
+        registry = _need(environ, "IMAGE_REGISTRY", "the registry the image is pushed to")
+        repository = f"{registry.rstrip('/')}/{IMAGE_NAME}"
+        image = f"{repository}:{commit[:12]}"
+        # ECS has no image flag: its task definition runs the environment's tag.
+        tags = [image, f"{repository}:{env}"] if cloud == "aws" else [image]
+        commands = [("docker", "build", *(a for t in tags for a in ("-t", t)), ".")]
+        commands += [("docker", "push", tag) for tag in tags]
+        update = _service_update(cloud, environment, image, environ)
+        commands += [update] if update else []
+        return Plan(image, tuple(commands), smoke_url=environment.url)
+    files = _release_files(settings, spec, version)
+    prefix = f"{IMAGE_NAME}/{env}/{version}-{commit[:12]}"
+    if cloud == "none":
+        root = Path(_need(environ, "RELEASE_DIR", "the directory releases are copied to"))
+        return Plan(str(root / prefix), files=files, copy_to=root / prefix)
+    staging = settings.dist_dir / f"release-{env}"
+    destination, command = _upload(cloud, environment, staging, prefix, environ)
+    return Plan(destination, (command,), files=files)
+
+
+def check_bundle(settings: Settings, plan: Plan, model_sha256: str) -> None:
+    """Refuse an edge bundle whose model is not the gated model."""
+    bundle = plan.files.get(EDGE_BUNDLE)
+    if bundle is None:
+        return
+    with tarfile.open(bundle) as tar:
+        member = tar.extractfile("manifest.json")
+        manifest = json.loads(member.read()) if member else {}
+    packed = manifest.get("files", {}).get("model.joblib", {}).get("sha256")
+    if packed != model_sha256:
+        raise Refused(f"{settings.display(bundle)} holds another model; run `make export` again")
+
+
+def stage(plan: Plan, staging: Path, release: Path) -> None:
+    """Copy the files of the release, and the manifest as release.json, into staging."""
+    shutil.rmtree(staging, ignore_errors=True)
+    for name, source in {**plan.files, "release.json": release}.items():
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def resolve(commands: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """The commands with their programs' full paths; TaskError names a CLI that is not on PATH."""
+    resolved = []
+    for command in commands:
+        path = shutil.which(command[0])
+        if path is None:
+            shown = shlex.join(command[:4])
+            raise TaskError(f"the {command[0]} CLI is not on PATH; this deploy runs `{shown} ...`")
+        resolved.append((path, *command[1:]))
+    return resolved
+
+
+def run_commands(commands: tuple[tuple[str, ...], ...], cwd: Path) -> None:
+    """Run each command in order; stop at the first that fails."""
+    for command, shown in zip(resolve(commands), commands, strict=True):
+        print(f"$ {shlex.join(shown)}", flush=True)
+        # Safe: argument lists from the spec and the deploy variables; no shell.
+        status = subprocess.run(command, cwd=cwd, check=False).returncode  # noqa: S603  # nosec B603
+        if status != 0:
+            raise Failed(f"`{shlex.join(shown)}` exited {status}")
+
+
+def smoke_test(
+    url: str,
+    model_sha256: str,
+    *,
+    timeout: float,
+    interval: float = 10.0,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+) -> None:
+    """GET <url>/health until it answers ok with the released model, or fail after timeout."""
+    health = f"{url.rstrip('/')}/health"
+    if not health.startswith("https://"):
+        raise TaskError(f"{health}: the environment url must be https://")
+    deadline, last = time.monotonic() + timeout, "no answer"
+    while True:
+        try:
+            # Safe: an https URL from deploy.environments (checked above).
+            with opener(health, timeout=10) as answer:  # noqa: S310  # nosec B310
+                body = json.loads(answer.read().decode("utf-8"))
+            if body.get("status") == "ok" and body.get("model_sha256") == model_sha256:
+                return
+            last = f"answered {body.get('status')!r} with model {body.get('model_sha256')!r}"
+        except (OSError, ValueError, AttributeError) as exc:
+            last = str(exc)
+        if time.monotonic() >= deadline:
+            raise Failed(f"GET {health}: {last}; expected status ok and model {model_sha256}")
+        time.sleep(interval)
+
+
+def deploy(settings: Settings, environment: Environment, spec: Path) -> dict[str, Any]:
+    """Check, record and ship one release; return the release record."""
+    if settings.deploy_target == "none":
+        raise TaskError("deploy.target is none: there is nothing to deploy")
+    lineage = check_release(settings)
+    version = project_version(settings.root)
+    commit = release_commit(settings.root, os.environ)
+    plan = plan_release(
+        settings, environment, spec=spec, version=version, commit=commit, environ=os.environ
+    )
+    model_sha256 = (lineage.get("model") or {}).get("sha256", "")
+    check_bundle(settings, plan, model_sha256)
+    resolve(plan.commands)  # every CLI is there before anything is written
+    record = release_record(
+        settings, environment, lineage, version=version, commit=commit, destination=plan.destination
+    )
+    release = settings.dist_dir / f"release-{environment.name}.json"
+    release.parent.mkdir(parents=True, exist_ok=True)
+    release.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"release record -> {settings.display(release)}")
+    staging = settings.dist_dir / f"release-{environment.name}"
+    if plan.files:
+        stage(plan, staging, release)
+    if plan.copy_to is not None:
+        shutil.copytree(staging, plan.copy_to, dirs_exist_ok=True)
+    run_commands(plan.commands, settings.root)
+    if plan.smoke_url:
+        timeout = float(os.environ.get("DEPLOY_SMOKE_TIMEOUT", DEFAULT_SMOKE_TIMEOUT))
+        smoke_test(plan.smoke_url, model_sha256, timeout=timeout)
+        print(f"smoke test passed: {plan.smoke_url}/health serves model {model_sha256[:12]}")
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Deploy to the environment named by --env."""
+    parser = task_parser(__doc__.splitlines()[0])
+    parser.add_argument("--env", required=True, help="a name from deploy.environments")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.spec)
+        environment = settings.environment(args.env)
+        record = deploy(settings, environment, Path(args.spec))
+    except Refused as exc:
+        print(f"deploy REFUSED: {exc}", file=sys.stderr)
+        return 1
+    except Failed as exc:
+        print(f"deploy FAILED: {exc}", file=sys.stderr)
+        return 1
+    except (TaskError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"deployed {record['version']} ({record['git_commit'][:12]}) to {record['environment']}: "
+        f"{record['destination']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
