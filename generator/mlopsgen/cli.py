@@ -309,6 +309,16 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
+def _register_policy_commands() -> None:
+    from mlopsgen.policy.commands import audit_command, rules_command  # noqa: PLC0415
+
+    cli.add_command(audit_command)
+    cli.add_command(rules_command)
+
+
+_register_policy_commands()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises, never calls ``sys.exit``)."""
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 import yaml.constructor
@@ -22,7 +22,20 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 
 from mlopsgen.diagnostics import Diagnostic, Location, Severity
 
-__all__ = ["JsonPath", "LoadedYaml", "Mark", "YamlLoadError", "dump", "format_path", "load"]
+__all__ = [
+    "Duplicate",
+    "JsonPath",
+    "LenientYaml",
+    "LoadedYaml",
+    "Mark",
+    "Tagged",
+    "YamlLoadError",
+    "dump",
+    "format_path",
+    "load",
+    "load_lenient",
+    "locate",
+]
 
 JsonPath = tuple[str | int, ...]
 
@@ -286,3 +299,214 @@ def iter_paths(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]
     elif isinstance(data, list):
         for i, value in enumerate(data):
             yield from iter_paths(value, (*path, i))
+
+
+# --- tolerant reading of hand-written pipeline files -----------------------------------
+
+_BOOL_TRUE = frozenset({"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A value under a tag outside YAML's core set, such as GitLab's ``!reference [job, key]``."""
+
+    tag: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A mapping key given twice; readers keep the second value, as CI platforms do."""
+
+    key: str
+    first: Mark
+    second: Mark
+
+
+@dataclass
+class LenientYaml:
+    """Every document of a file as plain data, their node trees (for positions), duplicates.
+
+    Mapping keys stay the strings they are written as (GitHub's ``on:`` stays ``"on"``, not
+    the YAML 1.1 boolean ``True``); values follow YAML 1.1 as GitLab and PyYAML read them.
+    """
+
+    documents: list[Any]
+    nodes: list[yaml.Node]
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+class _LenientLoader(_Loader):  # type: ignore[valid-type,misc]  # CSafeLoader or SafeLoader
+    """The C loader with a memoised resolver and no path resolvers (we register none).
+
+    Resolving each plain scalar's tag is PyYAML's hottest Python code on the C path;
+    pipeline files repeat the same scalars (``ubuntu-latest``, ``make install``) a lot.
+    """
+
+    _memo: ClassVar[dict[str, str]] = {}
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._memo.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._memo) < 50_000:
+                    self._memo[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+class _Lenient:
+    """Builds plain data from composed nodes: fast, tolerant, with a node budget."""
+
+    def __init__(self) -> None:
+        self.budget = MAX_NODES
+        self.duplicates: list[Duplicate] = []
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooBig(
+                node, f"the document expands to more than {MAX_NODES:,} nodes (an alias bomb?)"
+            )
+        if depth > MAX_DEPTH:
+            raise _TooBig(node, f"the document is nested more than {MAX_DEPTH} levels deep")
+        tag: str = node.tag
+        if isinstance(node, yaml.ScalarNode):
+            value = self.scalar(node)
+        elif isinstance(node, yaml.MappingNode):
+            value = self.mapping(node, depth)
+        else:
+            value = [self.build(item, depth + 1) for item in node.value]
+        if tag[0] == "!" and tag != "!":
+            return Tagged(tag, value)
+        return value
+
+    @staticmethod
+    def scalar(node: yaml.ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag == "tag:yaml.org,2002:str" or not tag.startswith("tag:yaml.org,2002:"):
+            return text
+        if tag == "tag:yaml.org,2002:bool":
+            return text in _BOOL_TRUE
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:int":
+            try:
+                return int(text.replace("_", ""), 0)
+            except ValueError:
+                return text
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                return float(text.replace("_", ""))
+            except ValueError:
+                return text
+        return text  # timestamps, binary and the like stay text
+
+    def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged: list[dict[str, Any]] = []
+        seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                base = self.build(value_node, depth + 1)
+                for item in base if isinstance(base, list) else [base]:
+                    if isinstance(item, dict):
+                        merged.append(item)
+                continue
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if key in seen:
+                self.duplicates.append(Duplicate(key, _mark(seen[key]), _mark(key_node)))
+            seen[key] = key_node
+            out[key] = self.build(value_node, depth + 1)
+        for base in merged:
+            for key, value in base.items():
+                out.setdefault(key, value)
+        return out
+
+
+def load_lenient(text: str, *, filename: str) -> LenientYaml:
+    """Read every document of a hand-written pipeline file, taking what CI platforms take.
+
+    Unlike :func:`load` (the strict spec reader), this keeps going where CI platforms do:
+    several documents (GitLab's ``spec: inputs`` header), duplicate keys (the last one
+    wins; each is recorded), merge keys, YAML 1.1 booleans and any tag (``!reference``
+    becomes a :class:`Tagged` value). It builds no position table: :func:`locate` finds a
+    path's position in the node tree when a finding needs it.
+
+    Raises:
+        YamlLoadError: on a syntax error, or a document too big or too deep.
+    """
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=_LenientLoader) if n is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        message = exc.problem or exc.context or "invalid YAML"
+        raise YamlLoadError(
+            [
+                Diagnostic(
+                    "YAML",
+                    Severity.ERROR,
+                    f"YAML syntax error: {message}",
+                    Location(filename, line, col),
+                    hint=_syntax_hint(message),
+                )
+            ]
+        ) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise YamlLoadError(
+            [Diagnostic("YAML", Severity.ERROR, f"YAML error: {exc}", Location(filename))]
+        ) from None
+    builder = _Lenient()
+    try:
+        documents = [builder.build(node, 0) for node in nodes]
+    except _TooBig as exc:
+        where = _mark(exc.node)
+        raise YamlLoadError(
+            [
+                Diagnostic(
+                    "YAML",
+                    Severity.ERROR,
+                    exc.message,
+                    Location(filename, where.line, where.column),
+                )
+            ]
+        ) from None
+    return LenientYaml(documents, nodes, builder.duplicates)
+
+
+def locate(node: yaml.Node | None, path: JsonPath) -> tuple[Mark, Mark] | None:
+    """Start and end of the entry at ``path`` in a composed tree (the key for mapping entries).
+
+    Falls back to the nearest ancestor when the path leaves the tree (a value that a merge
+    key or an ``extends:`` brought in). Returns None for an empty tree.
+    """
+    if node is None:
+        return None
+    start, end = _mark(node), Mark(node.end_mark.line + 1, node.end_mark.column + 1)
+    for part in path:
+        child: yaml.Node | None = None
+        key_node: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == part:
+                    key_node, child = k, v
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        start = _mark(key_node if key_node is not None else child)
+        end = Mark(child.end_mark.line + 1, child.end_mark.column + 1)
+        node = child
+    return start, end

@@ -1,0 +1,153 @@
+"""Findings the engine emits itself: unreadable files, an invalid spec, waivers, locks.
+
+They are declared as rules so that they are documented, listed by ``mlopsgen rules``,
+and their severities can be set by packs like any other.
+"""
+
+from __future__ import annotations
+
+from mlopsgen.diagnostics import Severity
+from mlopsgen.policy.base import EngineRule
+
+__all__ = [
+    "InvalidSpec",
+    "LockedRuleWeakened",
+    "NotAPipeline",
+    "NotYaml",
+    "UnreadablePipeline",
+    "WaiverProblem",
+]
+
+
+class NotYaml(EngineRule):
+    """A file is not valid YAML (or not readable text).
+
+    The audit reports the parser's first error with its position and audits nothing
+    else in that file; CI platforms reject such a file too.
+
+    Anti-pattern::
+
+        jobs:
+          test:
+           runs-on: ubuntu-24.04
+            steps: []
+
+    Best practice::
+
+        jobs:
+          test:
+            runs-on: ubuntu-24.04
+            steps: []
+    """
+
+    id = "PARSE-001"
+    severity = Severity.HIGH
+
+
+class NotAPipeline(EngineRule):
+    """A file is not a pipeline of any supported platform.
+
+    Reported for files given on the command line or found in a folder that is not a
+    repository, when neither their path nor their content says GitHub Actions, GitLab CI
+    or Azure Pipelines (an empty file, a docker-compose file). ``--platform`` forces one.
+
+    Anti-pattern::
+
+        services:
+          db: {image: postgres:16}
+
+    Best practice::
+
+        mlopsgen audit --platform gitlab ci/jobs.yml
+    """
+
+    id = "PARSE-002"
+    severity = Severity.INFO
+
+
+class UnreadablePipeline(EngineRule):
+    """A pipeline file has a shape the platform does not accept.
+
+    The top level is not a mapping, or ``jobs:``/``stages:`` hold the wrong type: the
+    audit cannot tell what runs, so it says so instead of passing the file.
+
+    Anti-pattern::
+
+        - jobs: [test]
+
+    Best practice::
+
+        jobs:
+          test: {runs-on: ubuntu-24.04, steps: [{run: make test}]}
+    """
+
+    id = "PARSE-003"
+    severity = Severity.MEDIUM
+
+
+class InvalidSpec(EngineRule):
+    """The spec is not valid.
+
+    Each schema or semantic problem of ``mlops.yaml`` is one finding, with its position,
+    JSON path and hint. The other spec rules need a valid spec and are skipped.
+
+    Anti-pattern::
+
+        version: 1
+        project: {name: Spam Filter}
+        secrets: {provider: keepass}
+
+    Best practice::
+
+        version: 1
+        project: {name: Spam Filter}
+        secrets: {provider: vault, vault: {url: "https://vault.example.com", role: ml-ci}}
+    """
+
+    id = "SPEC-001"
+    severity = Severity.HIGH
+
+
+class WaiverProblem(EngineRule):
+    """A waiver is malformed, expired or unused.
+
+    Waivers (in the spec's ``policies.waivers`` or as ``# mlopsgen: waive ...`` comments)
+    need a rule id, a reason, an owner and an expiry. An expired waiver stops suppressing
+    (the finding comes back, saying which waiver expired); one that matched nothing is
+    stale and should go.
+
+    Anti-pattern::
+
+        # mlopsgen: waive GATE-004
+
+    Best practice::
+
+        # mlopsgen: waive GATE-004 expires=2026-06-30 owner=ml-platform reason="JIRA-42"
+    """
+
+    id = "GOV-001"
+    severity = Severity.LOW
+    references = ("catalogue GOV-001", "zizmor#564 (unused ignores)")
+
+
+class LockedRuleWeakened(EngineRule):
+    """Something tries to switch off or weaken a locked rule.
+
+    A pack can lock rules (``locked: true``): later packs, ``--ignore``, severity
+    overrides and waivers cannot disable or soften them. Each attempt is refused and
+    reported.
+
+    Anti-pattern::
+
+        policies:
+          waivers:
+            - {rule: GATE-004, reason: "too noisy", owner: me, expires: 2026-12-31}
+
+    Best practice::
+
+        Fix the pipeline; ask the owners of the locking pack for an exception.
+    """
+
+    id = "GOV-002"
+    severity = Severity.HIGH
+    references = ("catalogue GOV-002", "ossf/allstar disableRepoOverride")
