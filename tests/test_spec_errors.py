@@ -82,8 +82,9 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
     ),
     (
         "undeclared-secret-env",
-        VALID_HEAD + "secrets:\n  items: [{name: TOKEN, ref: x, environments: [prod]}]\n",
-        [(5, 48, "environment 'prod' is not declared in deploy.environments")],
+        VALID_HEAD
+        + "secrets:\n  items: [{name: TOKEN, ref: x, stages: [deploy], environments: [prod]}]\n",
+        [(5, 66, "environment 'prod' is not declared in deploy.environments")],
     ),
     (
         "provider-without-settings",

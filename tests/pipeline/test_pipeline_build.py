@@ -11,9 +11,12 @@ from mlopsgen.pipeline import (
     MAIN_PIPELINE,
     MAKE_TARGETS,
     MONITOR_PIPELINE,
+    Environment,
     JobKind,
     Pipeline,
     Rule,
+    SecretProvider,
+    SecretStore,
     build_pipelines,
 )
 from mlopsgen.spec import Spec
@@ -147,21 +150,36 @@ def test_monitor_pipeline(example: Spec) -> None:
 
 def test_secrets_reach_only_their_stages(load_example: Callable[[str], Spec]) -> None:
     main, monitor = build_pipelines(load_example("spam_filter"))
-    assert main.job("train").secrets == ("MLFLOW_TRACKING_TOKEN",)
-    assert monitor.job("retrain-on-drift").secrets == ("MLFLOW_TRACKING_TOKEN",)
-    assert main.job("deploy-production").secrets == ("DEPLOY_TOKEN",)
+    assert main.job("train").secret_names == ("MLFLOW_TRACKING_TOKEN",)
+    assert main.job("train").secrets[0].ref == "secret/data/ml#token"
+    assert monitor.job("retrain-on-drift").secret_names == ("MLFLOW_TRACKING_TOKEN",)
+    assert main.job("deploy-production").secret_names == ("DEPLOY_TOKEN",)
     assert main.job("deploy-staging").secrets == ()
     others = [j for j in main.jobs if j.id not in {"train", "deploy-production"}]
-    assert all(not j.secrets for j in others)
-    # Vault through OIDC: the jobs that read a secret get an ID token, and only they.
-    assert [j.id for j in main.jobs if j.oidc] == ["train", "deploy-production"]
+    assert all(not j.secrets and j.store is None for j in others)
+    # Vault through OIDC: the jobs that read a secret log in with a token, and only they;
+    # no job's commands need one (no cloud deploy).
+    assert [j.id for j in main.jobs if j.store and j.store.token_login] == [
+        "train",
+        "deploy-production",
+    ]
+    assert not any(j.oidc for j in main.jobs)
+    store = main.job("train").store
+    assert store == SecretStore(
+        provider=SecretProvider.VAULT,
+        settings=(("audience", "vault"), ("role", "ml-ci"), ("url", "https://vault.example.com")),
+    )
+    # A job that reads secrets and does not deploy is bound to the stage's environment.
+    assert main.job("train").environment == Environment(name="secrets-train", deployment=False)
+    assert monitor.job("retrain-on-drift").environment == main.job("train").environment
+    assert main.job("deploy-production").environment.deployment  # type: ignore[union-attr]
 
 
 def test_cloud_deploys_get_an_id_token(load_example: Callable[[str], Spec]) -> None:
     main, _ = build_pipelines(load_example("loan_batch"))
     assert main.job("deploy-prod").oidc
-    assert main.job("package").secrets == ("REGISTRY_TOKEN",)
-    assert main.job("deploy-prod").secrets == ("SCORING_DB_PASSWORD",)
+    assert main.job("package").secret_names == ("REGISTRY_TOKEN",)
+    assert main.job("deploy-prod").secret_names == ("SCORING_DB_PASSWORD",)
 
 
 def test_build_is_deterministic(example: Spec) -> None:

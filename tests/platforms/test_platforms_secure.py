@@ -13,7 +13,9 @@ from platform_examples import example_spec
 
 from mlopsgen.pipeline import MAKE_TARGETS, Pipeline, build_pipelines
 from mlopsgen.platforms import PLATFORMS, render_text
+from mlopsgen.platforms.azure import SECRET_STEP as AZ_SECRET_STEP
 from mlopsgen.platforms.github import ACTIONS, ROOT_ANCHOR
+from mlopsgen.platforms.github import SECRET_STEP as GH_SECRET_STEP
 from mlopsgen.platforms.gitlab import IMAGES
 from mlopsgen.spec import Spec
 from mlopsgen.spec.model import Platform
@@ -51,7 +53,12 @@ def check_github(ps: tuple[Pipeline, ...]) -> None:
             checkout = job["steps"][0]
             assert checkout["uses"].startswith("actions/checkout@")
             assert checkout["with"] == {"persist-credentials": False}
-            check_make_commands([s["run"] for s in job["steps"] if "run" in s])
+            runs = [s for s in job["steps"] if "run" in s]
+            check_make_commands([s["run"] for s in runs if s.get("id") != GH_SECRET_STEP])
+            uses_secrets = any("secrets." in str(v) for s in job["steps"] for v in s.values())
+            if uses_secrets or any(s.get("id") == GH_SECRET_STEP for s in job["steps"]):
+                # zizmor secrets-outside-env: every job that reads secrets has an environment.
+                assert job["environment"]["name"], job_id
             for step in job["steps"]:
                 # Artifacts stay rooted at the workspace (upload-artifact strips the least
                 # common ancestor of its paths), so downloads land where uploads came from.
@@ -109,7 +116,9 @@ def check_azure(ps: tuple[Pipeline, ...]) -> None:
             else:
                 steps = job["steps"]
             assert steps[0] == {"checkout": "self", "persistCredentials": False}
-            check_make_commands([s["bash"] for s in steps if "bash" in s])
+            check_make_commands(
+                [s["bash"] for s in steps if "bash" in s and s.get("name") != AZ_SECRET_STEP]
+            )
 
 
 CHECKS = {Platform.GITHUB: check_github, Platform.GITLAB: check_gitlab, Platform.AZURE: check_azure}
@@ -137,18 +146,18 @@ def test_secrets_reach_scripts_only_through_env() -> None:
     train = gh["jobs"]["train"]["steps"]
     assert [s.get("env") for s in train if "run" in s] == [
         None,
-        {"MLFLOW_TRACKING_TOKEN": "${{ secrets.MLFLOW_TRACKING_TOKEN }}"},
+        {"MLFLOW_TRACKING_TOKEN": "${{ steps.secrets.outputs.MLFLOW_TRACKING_TOKEN }}"},
     ]
     assert gh["jobs"]["train"]["permissions"] == {"contents": "read", "id-token": "write"}
     (_, az), _ = rendered(Platform.AZURE, ps).values()
     (stage,) = [s for s in az["stages"] if s["stage"] == "train"]
-    bash = [s for s in stage["jobs"][0]["steps"] if "bash" in s]
+    bash = [s for s in stage["jobs"][0]["steps"] if "bash" in s and "name" not in s]
     assert [s.get("env") for s in bash] == [
         None,
         {"MLFLOW_TRACKING_TOKEN": "$(MLFLOW_TRACKING_TOKEN)"},
     ]
     ((_, gl),) = rendered(Platform.GITLAB, ps).values()
-    assert gl["train"]["id_tokens"] == {"ID_TOKEN": {"aud": "$CI_SERVER_URL"}}
+    assert gl["train"]["id_tokens"] == {"VAULT_ID_TOKEN": {"aud": "vault"}}
 
 
 def test_pins_are_commit_shas_with_release_comments() -> None:
@@ -161,4 +170,10 @@ def test_pins_are_commit_shas_with_release_comments() -> None:
         "actions/cache",
         "actions/upload-artifact",
         "actions/download-artifact",
+        "hashicorp/vault-action",
+        "azure/login",
+        "aws-actions/configure-aws-credentials",
+        "aws-actions/aws-secretsmanager-get-secrets",
+        "google-github-actions/auth",
+        "google-github-actions/get-secretmanager-secrets",
     }

@@ -44,7 +44,7 @@ from mlopsgen.platforms.terraform import (
     settings_files,
     settings_text,
 )
-from mlopsgen.spec import Spec
+from mlopsgen.spec import Spec, load_spec
 from mlopsgen.spec.model import Platform
 
 # --- what the providers accept (their documentation, argument by argument) ----------------
@@ -236,6 +236,9 @@ def _check_refs(
                     assert second in resources.get(head, {}), f"undeclared {head}.{second}"
 
 
+SECRET_CASES = Path(__file__).parents[1] / "cases" / "secrets"
+
+
 def _example(name: str) -> tuple[Spec, tuple[Pipeline, ...]]:
     spec = example_spec(name)
     return spec, build_pipelines(spec)
@@ -288,7 +291,12 @@ def test_examples_are_valid_modules(name: str, platform: Platform) -> None:
     assert "terraform init" in readme
     assert "terraform apply" in readme
     assert ".terraform/" in text[f"{base}/.gitignore"]
-    for env in {j.environment.name for p in pipelines for j in p.jobs if j.environment}:
+    for env in {
+        j.environment.name
+        for p in pipelines
+        for j in p.jobs
+        if j.environment is not None and j.environment.deployment  # secret scopes need none
+    }:
         assert f"`{env}`" in readme
 
 
@@ -555,17 +563,38 @@ def test_azure_loan_batch() -> None:
 # --- secrets stay out -----------------------------------------------------------------------
 
 
+SCOPES = {
+    Platform.GITHUB: "environment `production`",
+    Platform.GITLAB: "environment `production`",
+    Platform.AZURE: "variable group `churn_model-secrets-production`",
+}
+
+
 @pytest.mark.parametrize("platform", list(Platform))
 def test_secrets_are_named_never_valued(platform: Platform) -> None:
+    spec = load_spec(SECRET_CASES / "ci.yaml")
+    pipelines = build_pipelines(spec)
+    files = settings_text(
+        settings_files(platform, pipelines, owners=spec.project.owners, project="p")
+    )
+    readme = files[f"{SETTINGS_DIR}/{platform.value}/README.md"]
+    # CI-native secrets are set by name (the CI secret's own name) in their scope only.
+    assert f"| `DEPLOY_TOKEN` | {SCOPES[platform]} |" in readme
+    assert "| `MLFLOW_TOKEN` |" in readme
+    main = files[f"{SETTINGS_DIR}/{platform.value}/main.tf.json"]
+    assert "DEPLOY_TOKEN" not in main
+    assert not any(CREDENTIAL.search(k) for k in json.loads(main).get("variable", {}))
+
+
+@pytest.mark.parametrize("platform", list(Platform))
+def test_store_secrets_are_not_set_in_ci(platform: Platform) -> None:
     spec, pipelines = _example("spam_filter")
     files = settings_text(
         settings_files(platform, pipelines, owners=spec.project.owners, project="p")
     )
     readme = files[f"{SETTINGS_DIR}/{platform.value}/README.md"]
-    assert "| `DEPLOY_TOKEN` | production |" in readme
-    main = files[f"{SETTINGS_DIR}/{platform.value}/main.tf.json"]
-    assert "DEPLOY_TOKEN" not in main
-    assert not any(CREDENTIAL.search(k) for k in json.loads(main).get("variable", {}))
+    assert "`DEPLOY_TOKEN`, `MLFLOW_TRACKING_TOKEN` from vault at run time" in readme
+    assert "| secret | scope |" not in readme
 
 
 # --- Terraform itself, when installed -------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mlopsgen.pipeline.build import MAIN_PIPELINE, MAKE_TARGETS, MONITOR_PIPELINE, build_pipelines
 from mlopsgen.pipeline.model import (
     DEFAULT_EXPIRE_DAYS,
+    STORE_SETTINGS,
     Artifacts,
     Cache,
     Environment,
@@ -13,6 +14,9 @@ from mlopsgen.pipeline.model import (
     Pipeline,
     Rule,
     Schedule,
+    Secret,
+    SecretProvider,
+    SecretStore,
     Triggers,
 )
 
@@ -21,6 +25,7 @@ __all__ = [
     "MAIN_PIPELINE",
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",
+    "STORE_SETTINGS",
     "Artifacts",
     "Cache",
     "Environment",
@@ -29,6 +34,9 @@ __all__ = [
     "Pipeline",
     "Rule",
     "Schedule",
+    "Secret",
+    "SecretProvider",
+    "SecretStore",
     "Triggers",
     "build_pipelines",
 ]

@@ -17,11 +17,20 @@ from mlopsgen.pipeline.model import (
     Pipeline,
     Rule,
     Schedule,
+    Secret,
+    SecretStore,
     Triggers,
 )
-from mlopsgen.spec.model import DeployTarget, Spec
+from mlopsgen.spec.model import DeployTarget, SecretItem, SecretProvider, Spec
+from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, canonical_ref
 
-__all__ = ["MAIN_PIPELINE", "MAKE_TARGETS", "MONITOR_PIPELINE", "build_pipelines"]
+__all__ = [
+    "MAIN_PIPELINE",
+    "MAKE_TARGETS",
+    "MONITOR_PIPELINE",
+    "build_pipelines",
+    "secret_scopes",
+]
 
 MAIN_PIPELINE = "ci"
 MONITOR_PIPELINE = "monitor"
@@ -54,6 +63,10 @@ _INSTALL = "make install"
 _REPORTS = Artifacts(paths=("reports/",), expire_days=30, keep_on_failure=True)
 _MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
 #: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
+#: A job that reads secrets and does not deploy is bound to the environment
+#: ``secrets-<stage>``, so the secrets (GitHub environment secrets, GitLab
+#: environment-scoped variables) and the OIDC subject (``...:environment:secrets-train``)
+#: are scoped to the stage, not to the repository.
 _SECRET_STAGE = {
     "train": "train",
     "retrain-on-drift": "train",
@@ -61,6 +74,14 @@ _SECRET_STAGE = {
     "package": "package",
     "drift": "monitor",
 }
+
+
+def secret_scopes() -> dict[str, tuple[str, ...]]:
+    """The jobs that read the secrets of each stage (``secrets.items[].stages``) but deploy."""
+    out: dict[str, tuple[str, ...]] = {}
+    for job_id, stage in _SECRET_STAGE.items():
+        out[stage] = (*out.get(stage, ()), job_id)
+    return out
 
 
 def build_pipelines(spec: Spec) -> tuple[Pipeline, ...]:
@@ -89,10 +110,22 @@ def _job(
     environment: Environment | None = None,
     exclusive: bool = False,
 ) -> Job:
-    secrets = _secrets(spec, job_id, environment)
-    oidc = bool(secrets) and spec.secrets.auth == "oidc" and spec.secrets.provider != "ci"
-    if kind is JobKind.DEPLOY and spec.deploy.cloud != "none":
-        oidc = True  # cloud deploys log in through workload identity federation, no stored keys
+    items = _secret_items(spec, job_id, environment)
+    store = _store(spec, job_id, environment) if items else None
+    secrets = tuple(
+        Secret(
+            name=item.name,
+            ref=canonical_ref(spec.secrets.provider, item.ref, spec.secrets.settings),
+        )
+        for item in items
+    )
+    if store is not None and environment is None:
+        environment = Environment(
+            name=f"{SECRET_ENVIRONMENT_PREFIX}{_SECRET_STAGE[job_id]}", deployment=False
+        )
+    # Cloud deploys log in through workload identity federation, no stored keys. (A store
+    # login's own token is the store's business: SecretStore.token_login.)
+    oidc = kind is JobKind.DEPLOY and spec.deploy.cloud != "none"
     return Job(
         id=job_id,
         kind=kind,
@@ -102,22 +135,56 @@ def _job(
         timeout_minutes=timeout,
         environment=environment,
         secrets=secrets,
+        store=store,
         artifacts=artifacts,
         oidc=oidc,
         exclusive=exclusive,
     )
 
 
-def _secrets(spec: Spec, job_id: str, environment: Environment | None) -> tuple[str, ...]:
+def _secret_items(
+    spec: Spec, job_id: str, environment: Environment | None
+) -> tuple[SecretItem, ...]:
+    """The spec's secrets a job reads: by its stage, or by its deployment environment."""
     if environment is not None:
         return tuple(
-            item.name
+            item
             for item in spec.secrets.items
             if "deploy" in item.stages
             and (not item.environments or environment.name in item.environments)
         )
     stage = _SECRET_STAGE.get(job_id)
-    return tuple(item.name for item in spec.secrets.items if stage in item.stages)
+    return tuple(item for item in spec.secrets.items if stage in item.stages)
+
+
+#: Spec settings (``secrets.<section>.<key>``) by the model's setting names.
+_SETTING_NAMES = {
+    SecretProvider.VAULT: {"url": "url", "role": "role", "audience": "audience"},
+    SecretProvider.AZURE_KEYVAULT: {"vault": "name", "service_connection": "service_connection"},
+    SecretProvider.AWS: {"region": "region", "role_arn": "role_arn"},
+    SecretProvider.GCP: {
+        "workload_identity_provider": "workload_identity_provider",
+        "service_account": "service_account",
+    },
+    SecretProvider.CI: {},
+}
+
+
+def _store(spec: Spec, job_id: str, environment: Environment | None) -> SecretStore:
+    provider = spec.secrets.provider
+    settings = {
+        key: spec.secrets.settings[name]
+        for key, name in _SETTING_NAMES[provider].items()
+        if name in spec.secrets.settings
+    }
+    if provider is SecretProvider.CI:
+        # One Azure DevOps variable group per scope (stage or deployment environment):
+        # a job links only the group of its own scope.
+        scope = environment.name if environment is not None else _SECRET_STAGE[job_id]
+        settings["group"] = f"{spec.project.slug}-secrets-{scope}"
+    return SecretStore(
+        provider=provider, settings=tuple(sorted(settings.items())), static=spec.secrets.static
+    )
 
 
 def _main(spec: Spec) -> Pipeline:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from mlopsgen.spec.model import SecretProvider
+from mlopsgen.spec.secrets import ref_problem
 
 __all__ = [
     "DEFAULT_EXPIRE_DAYS",
+    "STORE_SETTINGS",
     "Artifacts",
     "Cache",
     "Environment",
@@ -16,6 +21,9 @@ __all__ = [
     "Pipeline",
     "Rule",
     "Schedule",
+    "Secret",
+    "SecretProvider",
+    "SecretStore",
     "Triggers",
 ]
 
@@ -32,6 +40,18 @@ _DIR = re.compile(r"(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+/")
 #: A branch or tag glob as the spec allows it, and one branch name.
 _REF_GLOB = re.compile(r"[A-Za-z0-9._/*-]+")
 _BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: The settings each secret provider knows. Every key is optional in the model (a platform
+#: that has no use for one does not carry it); an emitter that needs one raises without it.
+STORE_SETTINGS: Mapping[SecretProvider, frozenset[str]] = {
+    SecretProvider.VAULT: frozenset({"url", "role", "audience"}),
+    SecretProvider.AZURE_KEYVAULT: frozenset({"vault", "service_connection"}),
+    SecretProvider.AWS: frozenset({"region", "role_arn"}),
+    SecretProvider.GCP: frozenset({"workload_identity_provider", "service_account"}),
+    #: ``group``: the Azure DevOps variable group that holds the job's secrets.
+    SecretProvider.CI: frozenset({"group"}),
+}
 
 
 class JobKind(enum.StrEnum):
@@ -60,11 +80,17 @@ def _check_id(value: str, what: str) -> None:
 
 @dataclass(frozen=True)
 class Environment:
-    """A deployment target: its name, its URL, and whether a person approves each deploy."""
+    """A deployment target: its name, its URL, and whether a person approves each deploy.
+
+    ``deployment=False`` marks an environment a job only reads secrets through (GitHub
+    environment secrets and OIDC subjects, GitLab environment-scoped variables with
+    ``action: access``); no deployment is recorded for it.
+    """
 
     name: str
     url: str | None = None
     approval: bool = False
+    deployment: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,68 @@ class Cache:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A secret a job reads: the environment variable its commands see and its reference.
+
+    ``ref`` is in the provider's own format (see :mod:`mlopsgen.spec.secrets`), canonical
+    (GCP references are full resource names with a version); never the value.
+    """
+
+    name: str
+    ref: str
+
+    def __post_init__(self) -> None:
+        if not _VARIABLE.fullmatch(self.name):
+            raise ValueError(f"secret name {self.name!r} must match {_VARIABLE.pattern}")
+        if not self.ref or any(c.isspace() for c in self.ref):
+            raise ValueError(f"secret {self.name!r}: the reference must be one word")
+
+
+@dataclass(frozen=True)
+class SecretStore:
+    """Where a job's secrets come from and how the job logs in to read them.
+
+    ``static`` jobs log in with a credential stored in the CI platform instead of a
+    short-lived OIDC token (``auth: static`` in the spec, a waived exception).
+    """
+
+    provider: SecretProvider
+    #: Provider settings (:data:`STORE_SETTINGS`), sorted by key.
+    settings: tuple[tuple[str, str], ...] = ()
+    static: bool = False
+
+    def __post_init__(self) -> None:
+        keys = [k for k, _ in self.settings]
+        if keys != sorted(set(keys)):
+            raise ValueError("store settings must be sorted by key, one value per key")
+        unknown = set(keys) - STORE_SETTINGS[self.provider]
+        if unknown:
+            raise ValueError(f"unknown {self.provider} settings: {sorted(unknown)}")
+        if self.static and self.provider is SecretProvider.CI:
+            raise ValueError("CI-native secrets have no login, static or not")
+
+    def get(self, key: str) -> str | None:
+        """The setting ``key``, or None when this store does not carry it."""
+        return dict(self.settings).get(key)
+
+    def need(self, key: str) -> str:
+        """The setting ``key``.
+
+        Raises:
+            ValueError: the store does not carry it (a platform cannot render it).
+        """
+        value = self.get(key)
+        if value is None:
+            raise ValueError(f"the {self.provider} store has no {key!r} setting")
+        return value
+
+    @property
+    def token_login(self) -> bool:
+        """True when jobs log in with a short-lived OIDC token (so they need one)."""
+        return not self.static and self.provider is not SecretProvider.CI
+
+
+@dataclass(frozen=True)
 class Rule:
     """When a job runs within its pipeline: always, or only on some refs.
 
@@ -138,13 +226,18 @@ class Job:
     rule: Rule = field(default_factory=Rule)
     timeout_minutes: int = 30
     environment: Environment | None = None
-    #: Names of the secrets the job may read, exposed as environment variables of its commands.
-    secrets: tuple[str, ...] = ()
+    #: The secrets the job reads, exposed as environment variables of its commands (never
+    #: of ``make install``), from :attr:`store`.
+    secrets: tuple[Secret, ...] = ()
+    #: Where :attr:`secrets` come from; set exactly when there are secrets.
+    store: SecretStore | None = None
     #: Plain (non-secret) environment variables, sorted by name.
     env: tuple[tuple[str, str], ...] = ()
     artifacts: Artifacts | None = None
     caches: tuple[Cache, ...] = ()
-    #: Needs a short-lived OIDC token (GitHub ``id-token: write``, GitLab ``id_tokens``).
+    #: Its commands need a short-lived OIDC token (GitHub ``id-token: write``, GitLab
+    #: ``id_tokens``), to deploy to a cloud. Logging in to the secret store is the store's
+    #: own token (:attr:`SecretStore.token_login`); GitHub grants one permission for both.
     oidc: bool = False
     #: One run at a time (per environment for deploys): concurrency group, resource group, lock.
     exclusive: bool = False
@@ -161,10 +254,31 @@ class Job:
             raise ValueError("a job times out after 1 to 360 minutes (GitHub's limit)")
         if list(self.env) != sorted(dict(self.env).items()):
             raise ValueError("env must be sorted by name, one value per name")
-        if len(set(self.secrets)) != len(self.secrets):
+        names = [s.name for s in self.secrets]
+        if len(set(names)) != len(names):
             raise ValueError(f"duplicate secrets in job {self.id!r}")
+        if bool(self.secrets) != (self.store is not None):
+            raise ValueError(f"job {self.id!r}: a secret store goes with secrets, and only then")
+        if self.store is not None:
+            for secret in self.secrets:
+                problem = (
+                    None
+                    if self.store.provider is SecretProvider.CI
+                    else ref_problem(self.store.provider, secret.ref)
+                )
+                if problem is not None or (
+                    self.store.provider is SecretProvider.CI and not _VARIABLE.fullmatch(secret.ref)
+                ):
+                    raise ValueError(f"job {self.id!r}: bad reference {secret.ref!r}")
+        if set(names) & {k for k, _ in self.env}:
+            raise ValueError(f"job {self.id!r}: a name is both a secret and a variable")
         if len({c.name for c in self.caches}) != len(self.caches):
             raise ValueError(f"duplicate cache names in job {self.id!r}")
+
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        """The names of the secrets the job reads."""
+        return tuple(s.name for s in self.secrets)
 
     @property
     def name(self) -> str:

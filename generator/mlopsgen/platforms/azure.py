@@ -4,6 +4,13 @@ Each job is a stage of its own, so the needs graph maps exactly onto stage ``dep
 (Azure allows job-level ``dependsOn`` only inside one stage). Deploys are ``deployment``
 jobs on an ``environment:`` with a sequential lock; every job has ``timeoutInMinutes``
 and checks out with ``persistCredentials: false``; no stage can be skipped at queue time.
+
+Secrets reach a script only through its ``env:`` map. Azure Key Vault secrets come from
+``AzureKeyVault@2`` over a workload-identity service connection (an explicit
+``SecretsFilter``, never ``*``); CI-native secrets from the job's own variable group;
+Vault, AWS and GCP secrets from one script step that requests the pipeline's OIDC token
+(``System.OidcRequestUri``), exchanges it with the store and sets each value as a secret
+variable (``issecret=true``), all after ``make install``.
 """
 
 from __future__ import annotations
@@ -23,12 +30,21 @@ from mlopsgen.pipeline.model import (
     Pipeline,
     Rule,
     Schedule,
+    Secret,
+    SecretProvider,
+    SecretStore,
     Triggers,
 )
-from mlopsgen.platforms.base import PipelineParseError, secret_readers
+from mlopsgen.platforms.base import (
+    STORE_REFS,
+    PipelineParseError,
+    format_refs,
+    parse_refs,
+    secret_readers,
+)
 from mlopsgen.spec.model import Platform
 
-__all__ = ["AzurePipelines"]
+__all__ = ["FETCH_SCRIPTS", "SECRET_STEP", "VAULT_MOUNT", "AzurePipelines"]
 
 MAIN_PATH = "azure-pipelines.yml"
 MAIN_ID = "ci"
@@ -40,6 +56,98 @@ _REF = "variables['Build.SourceBranch']"
 _TAG_COND = f"startsWith({_REF}, 'refs/tags/')"
 _BRANCH_COND = re.compile(re.escape(f"eq({_REF}, 'refs/heads/") + r"([^']+)'\)")
 _KEEP = "succeededOrFailed()"
+
+#: Reference name of the step that reads Vault, AWS or GCP secrets.
+SECRET_STEP = "read_secrets"  # noqa: S105 - a step name, not a value
+#: Mount of Vault's JWT auth method that trusts this Azure DevOps organization's issuer.
+VAULT_MOUNT = "jwt-azure-devops"
+_KEY_VAULT_TASK = "AzureKeyVault@2"
+#: ``$(name)``: a variable macro (Key Vault secrets may start with a digit or ``-``).
+_VARIABLE = re.compile(r"\$\(([A-Za-z0-9_.-]+)\)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# The pipeline's own ID token (issuer https://vstoken.dev.azure.com/<organization id>,
+# subject p://<organization>/<project>/<pipeline>, audience api://AzureADTokenExchange):
+# no service connection and no stored key. See: https://learn.microsoft.com/rest/api/
+# azure/devops/distributedtask/oidctoken/create
+_REQUEST_ID = """\
+set -euo pipefail
+id_token="$(curl --fail --silent --show-error --request POST --data '{}' \\
+  --header "Authorization: Bearer $SYSTEM_ACCESSTOKEN" --header 'Content-Type: application/json' \\
+  "$SYSTEM_OIDCREQUESTURI?api-version=7.1-preview.1" | jq -r .oidcToken)"
+"""
+# Each value becomes a secret variable: masked in logs, mapped into a script only by env.
+# (`issecret=%s` with `true` as an argument: detect-secrets reads `issecret=true` as a value.)
+_SET = """\
+  printf '##vso[task.setvariable variable=%s;issecret=%s]%s\\n' "$name" true "$value"
+done <<< "$STORE_REFS"
+"""
+_READ = """\
+while read -r name ref; do
+  [ -n "$name" ] || continue
+"""
+#: The script of the step that reads secrets, per provider (settings come from its env).
+FETCH_SCRIPTS: Mapping[SecretProvider, str] = {
+    SecretProvider.VAULT: _REQUEST_ID
+    + """\
+vault_token="$(jq -n --arg role "$VAULT_ROLE" --arg jwt "$id_token" '{role: $role, jwt: $jwt}' \\
+  | curl --fail --silent --show-error --data @- "$VAULT_ADDR/v1/auth/$VAULT_AUTH_PATH/login" \\
+  | jq -r .auth.client_token)"
+"""
+    + _READ
+    + """\
+  value="$(curl --fail --silent --show-error --header "X-Vault-Token: $vault_token" \\
+    "$VAULT_ADDR/v1/${ref%#*}" | jq -r --arg key "${ref##*#}" '(.data.data // .data)[$key]')"
+"""
+    + _SET,
+    SecretProvider.AWS: _REQUEST_ID
+    + """\
+token_file="$(mktemp)"
+trap 'rm -f "$token_file"' EXIT
+printf '%s' "$id_token" > "$token_file"
+export AWS_WEB_IDENTITY_TOKEN_FILE="$token_file"
+"""
+    + _READ
+    + """\
+  value="$(aws secretsmanager get-secret-value --secret-id "$ref" --query SecretString \\
+    --output text)"
+"""
+    + _SET,
+    SecretProvider.GCP: _REQUEST_ID
+    + """\
+workdir="$(mktemp -d)"
+trap 'rm -rf "$workdir"' EXIT
+printf '%s' "$id_token" > "$workdir/token"
+gcloud iam workload-identity-pools create-cred-config "$GCP_WORKLOAD_IDENTITY_PROVIDER" \\
+  --service-account="$GCP_SERVICE_ACCOUNT" --credential-source-file="$workdir/token" \\
+  --output-file="$workdir/credentials.json"
+export CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE="$workdir/credentials.json"
+"""
+    + _READ
+    + """\
+  value="$(gcloud secrets versions access "$ref")"
+"""
+    + _SET,
+}
+#: The fetch step's settings, as environment variables, per provider.
+_FETCH_ENV: Mapping[SecretProvider, tuple[tuple[str, str], ...]] = {
+    SecretProvider.VAULT: (("url", "VAULT_ADDR"), ("role", "VAULT_ROLE")),
+    SecretProvider.AWS: (("role_arn", "AWS_ROLE_ARN"), ("region", "AWS_REGION")),
+    SecretProvider.GCP: (
+        ("workload_identity_provider", "GCP_WORKLOAD_IDENTITY_PROVIDER"),
+        ("service_account", "GCP_SERVICE_ACCOUNT"),
+    ),
+}
+_FETCH_CONSTANTS: Mapping[SecretProvider, dict[str, str]] = {
+    SecretProvider.VAULT: {"VAULT_AUTH_PATH": VAULT_MOUNT},
+    SecretProvider.AWS: {"AWS_ROLE_SESSION_NAME": "azure-pipelines"},
+    SecretProvider.GCP: {},
+}
+_PROVIDER_NAMES = {
+    SecretProvider.VAULT: "HashiCorp Vault",
+    SecretProvider.AWS: "AWS Secrets Manager",
+    SecretProvider.GCP: "GCP Secret Manager",
+}
 
 
 def _path(pipeline_id: str) -> str:
@@ -158,9 +266,13 @@ def _steps(p: Pipeline, job: Job) -> list[dict[str, Any]]:
                     },
                 }
             )
-    secrets = {name: f"$({name})" for name in job.secrets}
+    secrets = _reader_env(job.store, job.secrets)
     readers = secret_readers(job.commands)
+    fetched = job.store is None
     for command in job.commands:
+        if not fetched and command in readers:
+            steps.extend(_fetch_steps(job.store, job.secrets))  # after `make install`
+            fetched = True
         step: dict[str, Any] = {"bash": command, "displayName": command}
         if secrets and command in readers:
             # Secret variables reach a script only when mapped into its env.
@@ -179,10 +291,48 @@ def _steps(p: Pipeline, job: Job) -> list[dict[str, Any]]:
     return steps
 
 
+def _reader_env(store: SecretStore | None, secrets: Sequence[Secret]) -> dict[str, str]:
+    if store is None:
+        return {}
+    if store.provider in {SecretProvider.CI, SecretProvider.AZURE_KEYVAULT}:
+        # A variable of the group, or the variable AzureKeyVault@2 names after the secret.
+        return {s.name: f"$({s.ref})" for s in secrets}
+    return {s.name: f"$({s.name})" for s in secrets}
+
+
+def _fetch_steps(store: SecretStore | None, secrets: Sequence[Secret]) -> list[dict[str, Any]]:
+    if store is None or store.provider is SecretProvider.CI:
+        return []
+    if store.provider is SecretProvider.AZURE_KEYVAULT:
+        return [
+            {
+                "task": _KEY_VAULT_TASK,
+                "displayName": "Read secrets from Azure Key Vault",
+                "inputs": {
+                    "azureSubscription": store.need("service_connection"),
+                    "KeyVaultName": store.need("vault"),
+                    "SecretsFilter": ",".join(s.ref for s in secrets),
+                },
+            }
+        ]
+    env = {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
+    env |= {var: store.need(key) for key, var in _FETCH_ENV[store.provider]}
+    env |= _FETCH_CONSTANTS[store.provider]
+    env[STORE_REFS] = format_refs(secrets)
+    return [
+        {
+            "bash": FETCH_SCRIPTS[store.provider],
+            "name": SECRET_STEP,
+            "displayName": f"Read secrets from {_PROVIDER_NAMES[store.provider]}",
+            "env": env,
+        }
+    ]
+
+
 def _job(p: Pipeline, job: Job) -> dict[str, Any]:
     steps = _steps(p, job)
     out: dict[str, Any]
-    if job.environment is not None:
+    if job.environment is not None and job.environment.deployment:
         # A deployment job downloads every artifact unless told not to.
         out = {
             "deployment": _name(job.id),
@@ -198,7 +348,14 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
     out["timeoutInMinutes"] = job.timeout_minutes
     if job.allow_failure:
         out["continueOnError"] = True
-    if job.env:
+    group = job.store.get("group") if job.store is not None else None
+    if group is not None:
+        # The job's own variable group: the secrets of its scope, and nothing else.
+        out["variables"] = [
+            {"group": group},
+            *({"name": k, "value": v} for k, v in job.env),
+        ]
+    elif job.env:
         out["variables"] = dict(job.env)
     out.update(body)
     return out
@@ -318,6 +475,63 @@ def _rule(condition: Any) -> Rule:
     return Rule(branch=branch, tags=tags)
 
 
+def _variables(raw: Any) -> tuple[dict[str, str], list[str]]:
+    """A job's ``variables:``, mapping or list form: ``(name/value pairs, groups)``."""
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}, []
+    pairs: dict[str, str] = {}
+    groups: list[str] = []
+    for item in raw if isinstance(raw, list) else ():
+        if isinstance(item, dict) and "group" in item:
+            groups.append(str(item["group"]))
+        elif isinstance(item, dict) and "name" in item:
+            pairs[str(item["name"])] = str(item.get("value", ""))
+    return pairs, groups
+
+
+def _parse_store(
+    fetch: dict[str, Any] | None,
+    key_vault: dict[str, Any] | None,
+    groups: list[str],
+    mapped: dict[str, str],
+) -> tuple[tuple[Secret, ...], SecretStore | None]:
+    """The job's secrets from its fetch step, Key Vault task, variable group or env maps."""
+    if fetch is not None:
+        env = {str(k): str(v) for k, v in (fetch.get("env") or {}).items()}
+        provider = next(
+            (p for p, keys in _FETCH_ENV.items() if keys[0][1] in env), SecretProvider.VAULT
+        )
+        settings = {key: env[var] for key, var in _FETCH_ENV[provider] if var in env}
+        secrets = parse_refs(env.get(STORE_REFS, ""))
+        store = SecretStore(provider=provider, settings=tuple(sorted(settings.items())))
+        return (secrets, store) if secrets else ((), None)
+    if key_vault is not None:
+        inputs = {str(k): str(v) for k, v in (key_vault.get("inputs") or {}).items()}
+        wanted = {r.strip() for r in inputs.get("SecretsFilter", "").split(",")}
+        secrets = tuple(Secret(name=n, ref=r) for n, r in mapped.items() if r in wanted)
+        settings = {
+            key: inputs[name]
+            for key, name in (
+                ("vault", "KeyVaultName"),
+                ("service_connection", "azureSubscription"),
+            )
+            if name in inputs
+        }
+        store = SecretStore(
+            provider=SecretProvider.AZURE_KEYVAULT,
+            settings=tuple(sorted(settings.items())),
+        )
+        return (secrets, store) if secrets else ((), None)
+    if groups:
+        secrets = tuple(Secret(name=n, ref=r) for n, r in mapped.items() if _NAME.fullmatch(r))
+        store = SecretStore(provider=SecretProvider.CI, settings=(("group", groups[0]),))
+        return (secrets, store) if secrets else ((), None)
+    # Without a group, a variable mapped into env under its own name is a secret variable
+    # of the pipeline (its settings), any other macro a plain value.
+    secrets = tuple(Secret(name=n, ref=r) for n, r in mapped.items() if n == r)
+    return (secrets, SecretStore(provider=SecretProvider.CI)) if secrets else ((), None)
+
+
 def _parse_job(
     raw: dict[str, Any], stage: dict[str, Any], upstream: list[str], alone: bool
 ) -> tuple[Job, str]:
@@ -338,22 +552,30 @@ def _parse_job(
     holder = stage if alone else raw
     python = ""
     commands: list[str] = []
-    secrets: dict[str, None] = {}
+    mapped: dict[str, str] = {}
+    fetch: dict[str, Any] | None = None
+    key_vault: dict[str, Any] | None = None
     caches: list[Cache] = []
     paths: list[str] = []
     keep = False
     for step in steps:
-        if "bash" in step or "script" in step:
+        task = str(step.get("task", ""))
+        if step.get("name") == SECRET_STEP:
+            fetch = step
+        elif "bash" in step or "script" in step:
             commands.append(str(step.get("bash", step.get("script"))))
             for key, value in (step.get("env") or {}).items():
-                if str(value) == f"$({key})":
-                    secrets[str(key)] = None
+                match = _VARIABLE.fullmatch(str(value))
+                if match:
+                    mapped.setdefault(str(key), match.group(1))
         elif "publish" in step:
             paths.append(str(step["publish"]).rstrip("/") + "/")
             keep = keep or step.get("condition") == _KEEP
-        elif str(step.get("task", "")).startswith("UsePythonVersion@"):
+        elif task.startswith("UsePythonVersion@"):
             python = python or str((step.get("inputs") or {}).get("versionSpec", ""))
-        elif str(step.get("task", "")).startswith("Cache@"):
+        elif task.startswith("AzureKeyVault@"):
+            key_vault = step
+        elif task.startswith("Cache@"):
             inputs = step.get("inputs") or {}
             parts = [x.strip() for x in str(inputs.get("key", "")).split("|")]
             caches.append(
@@ -363,6 +585,8 @@ def _parse_job(
                     path=str(inputs.get("path", "")).rstrip("/") + "/",
                 )
             )
+    variables, groups = _variables(raw.get("variables"))
+    secrets, store = _parse_store(fetch, key_vault, groups, mapped)
     lock = holder.get("lockBehavior") == "sequential" or stage.get("lockBehavior") == "sequential"
     job = Job(
         id=job_id,
@@ -372,10 +596,9 @@ def _parse_job(
         rule=_rule(holder.get("condition")),
         timeout_minutes=int(raw.get("timeoutInMinutes", 60)),
         environment=environment,
-        secrets=tuple(secrets),
-        env=tuple(sorted((str(k), str(v)) for k, v in (raw.get("variables") or {}).items()))
-        if isinstance(raw.get("variables"), dict)
-        else (),
+        secrets=secrets,
+        store=store,
+        env=tuple(sorted(variables.items())),
         artifacts=Artifacts(paths=tuple(paths), keep_on_failure=keep) if paths else None,
         caches=tuple(caches),
         exclusive=lock,
@@ -392,7 +615,31 @@ LOSSY: Mapping[str, str] = {
     "Environment.url": "an Azure DevOps environment has no URL field",
     "Artifacts.expire_days": "pipeline artifacts follow the project's run retention policy",
     "Job.oidc": "workload identity federation lives in the service connection a task uses",
+    "Job.environment": "only deployment jobs target an environment; the secrets of other "
+    "jobs are scoped by their variable group or the step that reads them",
+    "SecretStore.static": "the service connection (or the store's trust of the pipeline's "
+    "ID token) decides how a job logs in, not the YAML",
+    "SecretStore.settings": "the Vault audience (Azure DevOps ID tokens always carry "
+    "api://AzureADTokenExchange)",
 }
+
+#: The store settings Azure pipeline YAML carries, by provider.
+_CARRIED: Mapping[SecretProvider, frozenset[str]] = {
+    SecretProvider.VAULT: frozenset({"url", "role"}),
+    SecretProvider.AZURE_KEYVAULT: frozenset({"vault", "service_connection"}),
+    SecretProvider.AWS: frozenset({"region", "role_arn"}),
+    SecretProvider.GCP: frozenset({"workload_identity_provider", "service_account"}),
+    SecretProvider.CI: frozenset({"group"}),
+}
+
+
+def _carried(store: SecretStore | None) -> SecretStore | None:
+    if store is None:
+        return None
+    keep = _CARRIED[store.provider]
+    return replace(
+        store, static=False, settings=tuple((k, v) for k, v in store.settings if k in keep)
+    )
 
 
 def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
@@ -401,13 +648,19 @@ def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
     for p in pipelines:
         jobs = []
         for j in p.jobs:
-            env = Environment(name=j.environment.name) if j.environment is not None else None
+            env = (
+                Environment(name=j.environment.name)
+                if j.environment is not None and j.environment.deployment
+                else None
+            )
             art = (
                 replace(j.artifacts, expire_days=DEFAULT_EXPIRE_DAYS)
                 if j.artifacts is not None
                 else None
             )
-            jobs.append(replace(j, environment=env, artifacts=art, oidc=False))
+            jobs.append(
+                replace(j, environment=env, artifacts=art, oidc=False, store=_carried(j.store))
+            )
         out.append(replace(p, jobs=tuple(jobs)))
     return tuple(out)
 

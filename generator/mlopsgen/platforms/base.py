@@ -8,12 +8,45 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlopsgen.errors import UserError
-from mlopsgen.pipeline.model import Job, Pipeline
+from mlopsgen.pipeline.model import Job, Pipeline, Secret
 from mlopsgen.spec.model import Platform
 
-__all__ = ["CIPlatform", "Loss", "PipelineParseError", "losses", "secret_readers"]
+__all__ = [
+    "AWS_AUDIENCE",
+    "AZURE_AUDIENCE",
+    "QUIET",
+    "QUIET_ON",
+    "STORE_REFS",
+    "CIPlatform",
+    "Loss",
+    "PipelineParseError",
+    "format_refs",
+    "losses",
+    "parse_refs",
+    "secret_readers",
+]
 
 _INSTALL = "make install"
+
+#: Audience of the OIDC tokens AWS STS accepts (the IAM OIDC provider's client ID).
+AWS_AUDIENCE = "sts.amazonaws.com"
+#: Audience of tokens exchanged with Microsoft Entra ID (federated credentials), and of
+#: every Azure DevOps pipeline ID token.
+AZURE_AUDIENCE = "api://AzureADTokenExchange"
+#: Environment variable of a secret-fetching script step: ``NAME ref`` lines, one per secret.
+#: (Named without "secret", "token" or "password", and without ``=``, so that secret
+#: scanners' keyword rules, which run on the generated repository, do not read the
+#: references as values.)
+STORE_REFS = "STORE_REFS"
+#: Fields whose difference is not a loss: store settings a platform has no use for (the
+#: Azure service connection on GitHub, for example), and the environments that only scope
+#: secrets (Azure scopes them by variable group or fetch step; GitHub records a deployment
+#: on them), and on GitLab the store of CI-native secrets with the ``NAME: $REF`` aliases
+#: that replace it (the loss of ``Job.secrets`` itself is reported). docs/secrets.md lists
+#: them.
+QUIET = frozenset(
+    {"SecretStore.settings", "Environment.deployment", "Job.environment", "Job.store", "Job.env"}
+)
 
 
 class CIPlatform(Protocol):
@@ -85,11 +118,36 @@ def secret_readers(commands: Sequence[str]) -> set[str]:
     return {c for c in commands if c != _INSTALL} or set(commands)
 
 
+def format_refs(secrets: Sequence[Secret]) -> str:
+    """The :data:`STORE_REFS` value: ``NAME ref`` lines (neither contains whitespace)."""
+    return "".join(f"{s.name} {s.ref}\n" for s in secrets)
+
+
+def parse_refs(text: str) -> tuple[Secret, ...]:
+    """The secrets of a :data:`STORE_REFS` value."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) == 2:
+            out.append(Secret(name=fields[0], ref=fields[1]))
+    return tuple(out)
+
+
+#: Per platform, more fields whose difference is not a loss. GitHub grants one
+#: ``id-token: write`` for a job: a store login's token and the commands' are the same.
+QUIET_ON: Mapping[Platform, frozenset[str]] = {Platform.GITHUB: frozenset({"Job.oidc"})}
+
+
 def losses(platform: CIPlatform, pipelines: Sequence[Pipeline]) -> tuple[Loss, ...]:
-    """What rendering ``pipelines`` for ``platform`` drops, one :class:`Loss` per field and job."""
+    """What rendering ``pipelines`` for ``platform`` drops, one :class:`Loss` per field and job.
+
+    Fields in :data:`QUIET` are left out: settings a platform has no use for are not lost.
+    """
     out: list[Loss] = []
     for before, after in zip(pipelines, platform.expressible(pipelines), strict=True):
         for job_id, name in _diff(before, after, None):
+            if name in QUIET or name in QUIET_ON.get(platform.platform, ()):
+                continue
             out.append(
                 Loss(
                     before.id,

@@ -5,6 +5,15 @@ Every workflow gets ``permissions: {}`` with least privilege per job, SHA-pinned
 emitters return data and YAML data has no comments), ``persist-credentials: false``, a
 timeout on every job, concurrency, and environments on deploy jobs. Commands reach
 ``run:`` verbatim and secrets only through ``env:``.
+
+Secrets: a job that reads them is bound to an environment (zizmor's
+``secrets-outside-env``) and logs in to its store after ``make install`` (so installing
+third-party code never runs with a secret or a cloud session): Vault through
+hashicorp/vault-action, Azure Key Vault through azure/login and ``az keyvault secret
+show``, AWS through configure-aws-credentials and aws-secretsmanager-get-secrets, GCP
+through google-github-actions/auth and get-secretmanager-secrets; step outputs (masked)
+reach only the ``env:`` of the steps that run the job's commands. CI-native secrets are
+``${{ secrets.REF }}`` in those same ``env:`` maps.
 """
 
 from __future__ import annotations
@@ -24,12 +33,21 @@ from mlopsgen.pipeline.model import (
     Pipeline,
     Rule,
     Schedule,
+    Secret,
+    SecretProvider,
+    SecretStore,
     Triggers,
 )
-from mlopsgen.platforms.base import PipelineParseError, secret_readers
+from mlopsgen.platforms.base import (
+    STORE_REFS,
+    PipelineParseError,
+    format_refs,
+    parse_refs,
+    secret_readers,
+)
 from mlopsgen.spec.model import Platform
 
-__all__ = ["ACTIONS", "GitHubActions", "annotate"]
+__all__ = ["ACTIONS", "STATIC_CREDENTIALS", "VAULT_MOUNT", "GitHubActions", "annotate"]
 
 RUNNER = "ubuntu-24.04"
 #: Uploaded beside every artifact's directories. upload-artifact stores files relative to
@@ -65,7 +83,39 @@ UPLOAD = ActionPin("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43
 DOWNLOAD = ActionPin(
     "actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"
 )
-ACTIONS: tuple[ActionPin, ...] = (CHECKOUT, SETUP_PYTHON, CACHE, UPLOAD, DOWNLOAD)
+# Secret stores. Azure/get-keyvault-secrets is archived (deprecated in 2022): Key Vault
+# secrets are read with the Azure CLI after azure/login.
+VAULT = ActionPin("hashicorp/vault-action", "892a26828f195e65540a40b4768ae4571f51ebfc", "v4.0.0")
+AZURE_LOGIN = ActionPin("azure/login", "532459ea530d8321f2fb9bb10d1e0bcf23869a43", "v3.0.0")
+AWS_CREDENTIALS = ActionPin(
+    "aws-actions/configure-aws-credentials", "e7f100cf4c008499ea8adda475de1042d6975c7b", "v6.2.0"
+)
+AWS_SECRETS = ActionPin(
+    "aws-actions/aws-secretsmanager-get-secrets",
+    "2cb1a461cbd4865ac4299648312e4704c646cd53",
+    "v3.0.1",
+)
+GCP_AUTH = ActionPin(
+    "google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"
+)
+GCP_SECRETS = ActionPin(
+    "google-github-actions/get-secretmanager-secrets",
+    "bc9c54b29fdffb8a47776820a7d26e77b379d262",
+    "v3.0.0",
+)
+ACTIONS: tuple[ActionPin, ...] = (
+    CHECKOUT,
+    SETUP_PYTHON,
+    CACHE,
+    UPLOAD,
+    DOWNLOAD,
+    VAULT,
+    AZURE_LOGIN,
+    AWS_CREDENTIALS,
+    AWS_SECRETS,
+    GCP_AUTH,
+    GCP_SECRETS,
+)
 _BY_USES = {a.uses: a for a in ACTIONS}
 
 _PR_EXPR = "${{ github.event_name == 'pull_request' }}"
@@ -77,14 +127,61 @@ _PIN_LINE = re.compile(r"^(\s*(?:- )?uses: )([\w.-]+/[\w./-]+@[0-9a-f]{40})$", r
 #: Why a job holds a permission beyond ``contents: read`` (zizmor `undocumented-permissions`).
 _PERMISSION_LINE = re.compile(r"^\s*id-token: write$", re.MULTILINE)
 _OIDC_REASON = "# OIDC: a short-lived token to log in to the secret store or cloud"
+#: Lines that carry secret names and references, never values: vault-action and
+#: get-secretmanager-secrets ``secrets``, aws-secretsmanager-get-secrets ``secret-ids``,
+#: AzureKeyVault@2 ``SecretsFilter``, GitLab ``secret_id`` and GCP ``name``, the fetch
+#: scripts' ``STORE_REFS``, and GCP workload identity providers (long, with digits). The
+#: generated repository's secret scan (detect-secrets' keyword and entropy rules, gitleaks'
+#: generic rule) would read them as values; the spec guard has refused literal secrets.
+_REFERENCE_LINE = re.compile(
+    r"^\s*(?:- )?(?:(?:secrets|secret-ids|SecretsFilter|secret_id|STORE_REFS"
+    r"|workload_identity_provider|GCP_WORKLOAD_IDENTITY_PROVIDER): \S.*"
+    r"|name: projects/\S+/secrets/\S+)$",
+    re.MULTILINE,
+)
+_REFERENCE_REASON = "# pragma: allowlist secret gitleaks:allow (references, not values)"
+
+#: Mount of Vault's JWT auth method that trusts GitHub's token issuer (one per CI platform:
+#: a JWT mount trusts one issuer).
+VAULT_MOUNT = "jwt-github"
+#: The id of the step whose (masked) outputs are the job's secrets.
+SECRET_STEP = "secrets"  # noqa: S105 - a step id, not a value
+#: Repository or environment variables (not secrets: identifiers) azure/login reads.
+AZURE_CLIENT_ID = "${{ vars.AZURE_CLIENT_ID }}"
+AZURE_TENANT_ID = "${{ vars.AZURE_TENANT_ID }}"
+#: The stored credentials static logins read (``auth: static``, a waived exception), as
+#: environment secrets of the job's environment.
+STATIC_CREDENTIALS: Mapping[SecretProvider, tuple[str, ...]] = {
+    SecretProvider.VAULT: ("VAULT_TOKEN",),
+    SecretProvider.AZURE_KEYVAULT: ("AZURE_CREDENTIALS",),
+    SecretProvider.AWS: ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+    SecretProvider.GCP: ("GCP_CREDENTIALS",),
+}
+#: Reads each ``NAME ref`` line of $STORE_REFS from the vault named $KEY_VAULT into a
+#: masked step output NAME (every line of a multi-line value masked; a random heredoc
+#: delimiter, so a value cannot end the output early).
+KEY_VAULT_SCRIPT = """\
+set -euo pipefail
+while read -r name ref; do
+  [ -n "$name" ] || continue
+  value="$(az keyvault secret show --vault-name "$KEY_VAULT" --name "$ref" --query value -o tsv)"
+  while IFS= read -r line; do printf '::add-mask::%s\\n' "$line"; done <<< "$value"
+  delimiter="EOF-$(uuidgen)"
+  printf '%s<<%s\\n%s\\n%s\\n' "$name" "$delimiter" "$value" "$delimiter" >> "$GITHUB_OUTPUT"
+done <<< "$STORE_REFS"
+"""
+_STEP_OUTPUT = re.compile(
+    r"\$\{\{ steps\." + SECRET_STEP + r"\.outputs\.([A-Za-z_][A-Za-z0-9_]*) \}\}"
+)
 
 
 def annotate(text: str) -> str:
     """Add the comments that workflow data cannot carry to dumped YAML text.
 
-    ``# vX.Y.Z`` goes after every ``uses:`` line that names a known pin, and a reason
-    after every ``id-token: write``. The dumper never wraps lines and writes these values
-    plain, so line-anchored matches are exact.
+    ``# vX.Y.Z`` goes after every ``uses:`` line that names a known pin, a reason after
+    every ``id-token: write``, and secret scanners' allowlist markers after the inputs that
+    carry secret references (any platform's file). The dumper never wraps lines and writes
+    these values plain, so line-anchored matches are exact.
     """
 
     def pin_comment(match: re.Match[str]) -> str:
@@ -92,6 +189,7 @@ def annotate(text: str) -> str:
         return match.group(0) + (f" # {pin.version}" if pin else "")
 
     text = _PIN_LINE.sub(pin_comment, text)
+    text = _REFERENCE_LINE.sub(lambda m: f"{m.group(0)} {_REFERENCE_REASON}", text)
     return _PERMISSION_LINE.sub(lambda m: f"{m.group(0)} {_OIDC_REASON}", text)
 
 
@@ -149,7 +247,7 @@ def _condition(rule: Rule) -> str | None:
 
 def _job(p: Pipeline, job: Job) -> dict[str, Any]:
     permissions = {"contents": "read"}
-    if job.oidc:
+    if job.oidc or (job.store is not None and job.store.token_login):
         permissions["id-token"] = "write"
     out: dict[str, Any] = {"name": job.name, "runs-on": RUNNER}
     if job.needs:
@@ -190,9 +288,13 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
         art = p.job(need).artifacts
         if art is not None:
             steps.append({"uses": DOWNLOAD.uses, "with": {"name": need, "path": "."}})
-    secrets = {name: f"${{{{ secrets.{name} }}}}" for name in job.secrets}
+    secrets = _reader_env(job.store, job.secrets)
     readers = secret_readers(job.commands)
+    fetched = job.store is None
     for command in job.commands:
+        if not fetched and command in readers:
+            steps.extend(_fetch_steps(job.store, job.secrets))  # after `make install`
+            fetched = True
         step: dict[str, Any] = {"run": command}
         if secrets and command in readers:
             step["env"] = dict(secrets)
@@ -210,6 +312,94 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
         steps.append(upload)
     out["steps"] = steps
     return out
+
+
+def _reader_env(store: SecretStore | None, secrets: Sequence[Secret]) -> dict[str, str]:
+    """The ``env:`` of each step that runs one of the job's commands."""
+    if store is None:
+        return {}
+    if store.provider is SecretProvider.CI:
+        return {s.name: f"${{{{ secrets.{s.ref} }}}}" for s in secrets}
+    if store.provider is SecretProvider.AWS:
+        return {}  # aws-secretsmanager-get-secrets exports each secret to the job's env
+    return {s.name: f"${{{{ steps.{SECRET_STEP}.outputs.{s.name} }}}}" for s in secrets}
+
+
+def _stored(names: Sequence[str]) -> dict[str, str]:
+    return {name: f"${{{{ secrets.{name} }}}}" for name in names}
+
+
+def _fetch_steps(store: SecretStore | None, secrets: Sequence[Secret]) -> list[dict[str, Any]]:
+    """The steps that log in to the store and read the secrets (none for CI secrets)."""
+    if store is None or store.provider is SecretProvider.CI:
+        return []
+    provider = store.provider
+    if provider is SecretProvider.VAULT:
+        with_: dict[str, Any] = {"url": store.need("url")}
+        if store.static:
+            with_ |= {"method": "token", "token": "${{ secrets.VAULT_TOKEN }}"}
+        else:
+            with_ |= {"method": "jwt", "path": VAULT_MOUNT, "role": store.need("role")}
+            audience = store.get("audience")
+            if audience is not None:
+                with_["jwtGithubAudience"] = audience
+        with_["exportEnv"] = False
+        with_["secrets"] = " ;\n".join(
+            f"{path} {key} | {s.name}" for s in secrets for path, _, key in [s.ref.rpartition("#")]
+        )
+        return [{"id": SECRET_STEP, "uses": VAULT.uses, "with": with_}]
+    if provider is SecretProvider.AZURE_KEYVAULT:
+        login: dict[str, Any] = (
+            {"creds": "${{ secrets.AZURE_CREDENTIALS }}"}
+            if store.static
+            else {"client-id": AZURE_CLIENT_ID, "tenant-id": AZURE_TENANT_ID}
+        )
+        login["allow-no-subscriptions"] = True
+        return [
+            {"uses": AZURE_LOGIN.uses, "with": login},
+            {
+                "id": SECRET_STEP,
+                "env": {"KEY_VAULT": store.need("vault"), STORE_REFS: format_refs(secrets)},
+                "run": KEY_VAULT_SCRIPT,
+            },
+        ]
+    if provider is SecretProvider.AWS:
+        creds: dict[str, Any] = (
+            {
+                "aws-access-key-id": "${{ secrets.AWS_ACCESS_KEY_ID }}",
+                "aws-secret-access-key": "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
+            }
+            if store.static
+            else {}
+        )
+        creds |= {"role-to-assume": store.need("role_arn"), "aws-region": store.need("region")}
+        return [
+            {"uses": AWS_CREDENTIALS.uses, "with": creds},
+            {
+                "id": SECRET_STEP,
+                "uses": AWS_SECRETS.uses,
+                "with": {
+                    "secret-ids": "".join(f"{s.name},{s.ref}\n" for s in secrets),
+                    "parse-json-secrets": False,
+                },
+            },
+        ]
+    auth: dict[str, Any] = (
+        {"credentials_json": "${{ secrets.GCP_CREDENTIALS }}"}
+        if store.static
+        else {
+            "workload_identity_provider": store.need("workload_identity_provider"),
+            "service_account": store.need("service_account"),
+        }
+    )
+    return [
+        {"uses": GCP_AUTH.uses, "with": auth},
+        {
+            "id": SECRET_STEP,
+            "uses": GCP_SECRETS.uses,
+            "with": {"secrets": "".join(f"{s.name}:{s.ref}\n" for s in secrets)},
+        },
+    ]
 
 
 # --- parse -------------------------------------------------------------------------------
@@ -302,22 +492,128 @@ def _rule(expr: Any) -> Rule:
     return Rule(branch=branch, tags=tags)
 
 
+class _Store:
+    """What a job's steps say about its secret store, gathered while reading them."""
+
+    def __init__(self) -> None:
+        self.provider: SecretProvider | None = None
+        self.settings: dict[str, str] = {}
+        self.static = False
+        self.secrets: dict[str, Secret] = {}
+
+    def login(self, provider: SecretProvider, settings: dict[str, Any], *, static: bool) -> None:
+        if self.provider is not None and self.provider is not provider:
+            raise PipelineParseError(
+                f"a job reads secrets from both {self.provider} and {provider}",
+                hint="one secret store per job",
+            )
+        self.provider = provider
+        self.settings |= {k: str(v) for k, v in settings.items() if v is not None}
+        self.static = self.static or static
+
+    def add(self, secrets: Sequence[Secret]) -> None:
+        for secret in secrets:
+            self.secrets.setdefault(secret.name, secret)
+
+    def build(self) -> SecretStore | None:
+        if not self.secrets or self.provider is None:
+            return None
+        return SecretStore(
+            provider=self.provider,
+            settings=tuple(sorted(self.settings.items())),
+            static=self.static,
+        )
+
+
+def _vault_refs(text: str) -> list[Secret]:
+    """Secrets of vault-action's ``secrets`` input: ``<path> <key> | <NAME>`` entries."""
+    out = []
+    for entry in re.split(r"[;\n]", text):
+        spec, _, name = entry.partition("|")
+        parts = spec.split()
+        if len(parts) == 2:
+            path, key = parts
+            out.append(
+                Secret(name=name.strip() or re.sub(r"\W", "_", key).upper(), ref=f"{path}#{key}")
+            )
+    return out
+
+
+def _pairs(text: str, sep: str) -> list[Secret]:
+    """``NAME<sep>ref`` lines (aws-secretsmanager-get-secrets, get-secretmanager-secrets)."""
+    out = []
+    for line in text.splitlines():
+        name, found, ref = line.strip().partition(sep)
+        if found and name.strip():
+            out.append(Secret(name=name.strip(), ref=ref.strip()))
+    return out
+
+
+def _parse_secret_step(step: dict[str, Any], uses: str, store: _Store) -> bool:
+    """Read a secret store's login or fetch step into ``store``; False for any other step."""
+    with_ = _mapping(step.get("with"))
+    if uses == VAULT.repo:
+        static = str(with_.get("method", "token")) == "token"
+        store.login(
+            SecretProvider.VAULT,
+            {
+                "url": with_.get("url"),
+                "role": None if static else with_.get("role"),
+                "audience": None if static else with_.get("jwtGithubAudience"),
+            },
+            static=static,
+        )
+        store.add(_vault_refs(str(with_.get("secrets", ""))))
+    elif uses == AZURE_LOGIN.repo:
+        store.login(SecretProvider.AZURE_KEYVAULT, {}, static="creds" in with_)
+    elif "run" in step and step.get("id") == SECRET_STEP:
+        env = _mapping(step.get("env"))
+        store.login(SecretProvider.AZURE_KEYVAULT, {"vault": env.get("KEY_VAULT")}, static=False)
+        store.add(parse_refs(str(env.get(STORE_REFS, ""))))
+    elif uses == AWS_CREDENTIALS.repo:
+        store.login(
+            SecretProvider.AWS,
+            {"role_arn": with_.get("role-to-assume"), "region": with_.get("aws-region")},
+            static="aws-access-key-id" in with_,
+        )
+    elif uses == AWS_SECRETS.repo:
+        store.add(_pairs(str(with_.get("secret-ids", "")), ","))
+    elif uses == GCP_AUTH.repo:
+        static = "credentials_json" in with_
+        store.login(
+            SecretProvider.GCP,
+            {
+                "workload_identity_provider": with_.get("workload_identity_provider"),
+                "service_account": with_.get("service_account"),
+            },
+            static=static,
+        )
+    elif uses == GCP_SECRETS.repo:
+        store.add(_pairs(str(with_.get("secrets", "")), ":"))
+    else:
+        return False
+    return True
+
+
 def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
     python = ""
     commands: list[str] = []
-    secrets: dict[str, None] = {}
+    store = _Store()
     caches: list[Cache] = []
     artifacts = None
     for raw_step in raw.get("steps") or ():
         step = _mapping(raw_step)
         uses = str(step.get("uses", "")).partition("@")[0]
         with_ = _mapping(step.get("with"))
+        if _parse_secret_step(step, uses, store):
+            continue
         if "run" in step:
             commands.append(str(step["run"]))
-            for value in _mapping(step.get("env")).values():
+            for name, value in _mapping(step.get("env")).items():
                 match = _SECRET.fullmatch(str(value))
                 if match:
-                    secrets[match.group(1)] = None
+                    store.login(SecretProvider.CI, {}, static=False)
+                    store.add([Secret(name=str(name), ref=match.group(1))])
         elif uses == SETUP_PYTHON.repo:
             python = python or str(with_.get("python-version", ""))
         elif uses == CACHE.repo:
@@ -349,6 +645,7 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
         url = env_map.get("url")
         environment = Environment(name=str(env_map["name"]), url=str(url) if url else None)
     permissions = _mapping(raw.get("permissions"))
+    secret_store = store.build()
     job = Job(
         id=job_id,
         kind=_kind(raw.get("name", "")),
@@ -357,7 +654,8 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
         rule=_rule(raw.get("if")),
         timeout_minutes=int(raw.get("timeout-minutes", 360)),
         environment=environment,
-        secrets=tuple(secrets),
+        secrets=tuple(store.secrets.values()) if secret_store else (),
+        store=secret_store,
         env=tuple(sorted((str(k), str(v)) for k, v in _mapping(raw.get("env")).items())),
         artifacts=artifacts,
         caches=tuple(caches),
@@ -373,18 +671,53 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
 LOSSY: Mapping[str, str] = {
     "Environment.approval": "required reviewers are an environment protection rule in the "
     "repository settings, not workflow YAML",
+    "Environment.deployment": "every job on an environment records a deployment "
+    "(`deployment: false` is not yet accepted by actionlint 1.7 and action-validator)",
     "Schedule.branch": "scheduled workflows always run on the default branch",
+    "Job.oidc": "a job that logs in to its secret store with OIDC holds `id-token: write` "
+    "for all its steps",
+    "SecretStore.settings": "the settings other platforms use (the Azure service "
+    "connection, the CI variable group) and what a static login does not send",
+}
+
+#: The store settings a workflow carries, by provider and static login.
+_CARRIED: Mapping[tuple[SecretProvider, bool], frozenset[str]] = {
+    (SecretProvider.VAULT, False): frozenset({"url", "role", "audience"}),
+    (SecretProvider.VAULT, True): frozenset({"url"}),
+    (SecretProvider.AZURE_KEYVAULT, False): frozenset({"vault"}),
+    (SecretProvider.AZURE_KEYVAULT, True): frozenset({"vault"}),
+    (SecretProvider.AWS, False): frozenset({"region", "role_arn"}),
+    (SecretProvider.AWS, True): frozenset({"region", "role_arn"}),
+    (SecretProvider.GCP, False): frozenset({"workload_identity_provider", "service_account"}),
+    (SecretProvider.GCP, True): frozenset(),
+    (SecretProvider.CI, False): frozenset(),
 }
 
 
+def _carried(store: SecretStore | None) -> SecretStore | None:
+    if store is None:
+        return None
+    keep = _CARRIED[store.provider, store.static]
+    return replace(store, settings=tuple((k, v) for k, v in store.settings if k in keep))
+
+
 def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
-    """The pipelines as a workflow carries them: approvals and schedule branches dropped."""
+    """The pipelines as a workflow carries them.
+
+    Approvals, schedule branches and the non-deployment mark of environments are dropped,
+    and store settings the workflow does not send.
+    """
     out = []
     for p in pipelines:
         jobs = tuple(
-            replace(j, environment=replace(j.environment, approval=False))
-            if j.environment is not None
-            else j
+            replace(
+                j,
+                environment=replace(j.environment, approval=False, deployment=True)
+                if j.environment is not None
+                else None,
+                store=_carried(j.store),
+                oidc=j.oidc or (j.store is not None and j.store.token_login),
+            )
             for j in p.jobs
         )
         triggers = replace(

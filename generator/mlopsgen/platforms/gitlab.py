@@ -6,6 +6,13 @@ never does then. ``workflow:rules`` decide which events create a pipeline (``rul
 never ``only/except``); the image is pinned by digest; deploys are not interruptible,
 hold a ``resource_group``, and wait for a person (``when: manual``, not allowed to fail)
 where the spec asks for approval.
+
+Secrets come through the ``secrets:`` keyword (``vault``, ``azure_key_vault``,
+``aws_secrets_manager``, ``gcp_secret_manager``), resolved by the runner with an ID token
+of the provider's audience, only in the jobs that read them; ``file: false`` puts each
+value in the variable its commands read (as on GitHub and Azure). A job that reads
+secrets and does not deploy gets an ``environment`` with ``action: access``, so
+environment-scoped CI/CD variables and protected environments scope them.
 """
 
 from __future__ import annotations
@@ -24,12 +31,24 @@ from mlopsgen.pipeline.model import (
     Pipeline,
     Rule,
     Schedule,
+    Secret,
+    SecretProvider,
+    SecretStore,
     Triggers,
 )
-from mlopsgen.platforms.base import PipelineParseError
+from mlopsgen.platforms.base import AWS_AUDIENCE, AZURE_AUDIENCE, PipelineParseError
 from mlopsgen.spec.model import Platform
+from mlopsgen.spec.secrets import gcp_provider_parts, vault_ref_parts
 
-__all__ = ["IMAGES", "GitLabCI", "glob_to_regex", "regex_to_glob"]
+__all__ = [
+    "IMAGES",
+    "STORE_TOKENS",
+    "VAULT_MOUNT",
+    "GitLabCI",
+    "gcp_audience",
+    "glob_to_regex",
+    "regex_to_glob",
+]
 
 PATH = ".gitlab-ci.yml"
 
@@ -69,6 +88,30 @@ _TAG = "$CI_COMMIT_TAG"
 _NAME_VAR = "PIPELINE_NAME"
 _CRON_VAR = "PIPELINE_SCHEDULE"
 _OIDC_VARIABLE = "ID_TOKEN"
+#: The ID token each secret provider's ``secrets:`` entries log in with.
+STORE_TOKENS: Mapping[SecretProvider, str] = {
+    SecretProvider.VAULT: "VAULT_ID_TOKEN",
+    SecretProvider.AZURE_KEYVAULT: "AZURE_ID_TOKEN",
+    SecretProvider.AWS: "AWS_ID_TOKEN",
+    SecretProvider.GCP: "GCP_ID_TOKEN",
+}
+#: Mount of Vault's JWT auth method that trusts this GitLab instance's token issuer.
+VAULT_MOUNT = "jwt-gitlab"
+#: Job variables the runner reads to resolve ``secrets:`` (not secret: addresses and ids).
+_STORE_VARIABLES = frozenset(
+    {
+        "VAULT_SERVER_URL",
+        "VAULT_AUTH_ROLE",
+        "VAULT_AUTH_PATH",
+        "AZURE_KEY_VAULT_SERVER_URL",
+        "GCP_PROJECT_NUMBER",
+        "GCP_WORKLOAD_IDENTITY_FEDERATION_POOL_ID",
+        "GCP_WORKLOAD_IDENTITY_FEDERATION_PROVIDER_ID",
+    }
+)
+_KEY_VAULT_URL = re.compile(r"https://([A-Za-z0-9-]+)\.vault\.azure\.net/?")
+_GCP_REF = re.compile(r"(projects/[^/]+/secrets/[^/]+)/versions/([^/]+)")
+_CI_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _BRANCH_EQ = re.compile(r'\$CI_COMMIT_BRANCH == "([^"]+)"')
 _BRANCH_RE = re.compile(r"\$CI_COMMIT_BRANCH =~ /(.+)/")
 _TAG_RE = re.compile(r"\$CI_COMMIT_TAG =~ /(.+)/")
@@ -238,14 +281,32 @@ def _job(job: Job, *, scheduled: bool, exclude_schedule: bool) -> dict[str, Any]
         env: dict[str, Any] = {"name": job.environment.name}
         if job.environment.url:
             env["url"] = job.environment.url
+        if not job.environment.deployment:
+            env["action"] = "access"  # reads the environment's variables, deploys nothing
         out["environment"] = env
-        out["interruptible"] = False
+        if job.environment.deployment:
+            out["interruptible"] = False
     if job.exclusive:
         out["resource_group"] = job.environment.name if job.environment else job.id
+    store = (
+        job.store if job.store is not None and job.store.provider is not SecretProvider.CI else None
+    )
+    tokens: dict[str, Any] = {}
     if job.oidc:
-        out["id_tokens"] = {_OIDC_VARIABLE: {"aud": "$CI_SERVER_URL"}}
-    if job.env:
-        out["variables"] = dict(job.env)
+        tokens[_OIDC_VARIABLE] = {"aud": "$CI_SERVER_URL"}
+    if store is not None:
+        tokens[STORE_TOKENS[store.provider]] = {"aud": _store_audience(store)}
+    if tokens:
+        out["id_tokens"] = tokens
+    variables = dict(job.env)
+    if store is not None:
+        out["secrets"] = {s.name: _secret_entry(store, s) for s in job.secrets}
+        variables |= _store_variables(store)
+    elif job.store is not None:
+        # CI/CD variables reach the job under their own name; expose each as its `name`.
+        variables |= {s.name: f"${s.ref}" for s in job.secrets if s.name != s.ref}
+    if variables:
+        out["variables"] = dict(sorted(variables.items()))
     if job.caches:
         out["cache"] = [
             {"key": {"files": list(c.key_files), "prefix": c.name}, "paths": [c.path]}
@@ -261,6 +322,65 @@ def _job(job: Job, *, scheduled: bool, exclude_schedule: bool) -> dict[str, Any]
             art["when"] = "always"
         out["artifacts"] = art
     return out
+
+
+def gcp_audience(workload_identity_provider: str) -> str:
+    """The default audience of a GCP workload identity provider (what it accepts)."""
+    return f"https://iam.googleapis.com/{workload_identity_provider}"
+
+
+def _store_audience(store: SecretStore) -> str:
+    if store.provider is SecretProvider.VAULT:
+        return store.need("audience")
+    if store.provider is SecretProvider.AZURE_KEYVAULT:
+        return AZURE_AUDIENCE
+    if store.provider is SecretProvider.AWS:
+        return AWS_AUDIENCE
+    return gcp_audience(store.need("workload_identity_provider"))
+
+
+def _store_variables(store: SecretStore) -> dict[str, str]:
+    if store.provider is SecretProvider.VAULT:
+        return {
+            "VAULT_SERVER_URL": store.need("url"),
+            "VAULT_AUTH_ROLE": store.need("role"),
+            "VAULT_AUTH_PATH": VAULT_MOUNT,
+        }
+    if store.provider is SecretProvider.AZURE_KEYVAULT:
+        return {"AZURE_KEY_VAULT_SERVER_URL": f"https://{store.need('vault')}.vault.azure.net/"}
+    if store.provider is SecretProvider.GCP:
+        number, pool, provider = gcp_provider_parts(store.need("workload_identity_provider"))
+        return {
+            "GCP_PROJECT_NUMBER": number,
+            "GCP_WORKLOAD_IDENTITY_FEDERATION_POOL_ID": pool,
+            "GCP_WORKLOAD_IDENTITY_FEDERATION_PROVIDER_ID": provider,
+        }
+    return {}
+
+
+def _secret_entry(store: SecretStore, secret: Secret) -> dict[str, Any]:
+    entry: dict[str, Any]
+    if store.provider is SecretProvider.VAULT:
+        mount, engine, path, key = vault_ref_parts(secret.ref)
+        entry = {"vault": {"engine": {"name": engine, "path": mount}, "path": path, "field": key}}
+    elif store.provider is SecretProvider.AZURE_KEYVAULT:
+        entry = {"azure_key_vault": {"name": secret.ref}}
+    elif store.provider is SecretProvider.AWS:
+        entry = {
+            "aws_secrets_manager": {
+                "secret_id": secret.ref,
+                "region": store.need("region"),
+                "role_arn": store.need("role_arn"),
+            }
+        }
+    else:
+        match = _GCP_REF.fullmatch(secret.ref)
+        if match is None:
+            raise ValueError(f"not a canonical GCP reference: {secret.ref!r}")
+        entry = {"gcp_secret_manager": {"name": match.group(1), "version": match.group(2)}}
+    entry["token"] = f"${STORE_TOKENS[store.provider]}"
+    entry["file"] = False  # the variable holds the value, as on GitHub and Azure
+    return entry
 
 
 # --- parse -------------------------------------------------------------------------------
@@ -402,8 +522,13 @@ def _parse_job(
         env_map = env_raw if isinstance(env_raw, dict) else {"name": env_raw}
         url = env_map.get("url")
         environment = Environment(
-            name=str(env_map["name"]), url=str(url) if url else None, approval=manual
+            name=str(env_map["name"]),
+            url=str(url) if url else None,
+            approval=manual,
+            deployment=env_map.get("action", "start") in {"start", "stop"},
         )
+    variables = {str(k): str(v) for k, v in _map(raw.get("variables")).items()}
+    secrets, store = _parse_secrets(raw, variables)
     artifacts = None
     art = raw.get("artifacts")
     if isinstance(art, dict) and art.get("paths"):
@@ -431,25 +556,149 @@ def _parse_job(
         rule=rule,
         timeout_minutes=_minutes(raw.get("timeout", "60 minutes")),
         environment=environment,
-        env=tuple(sorted((str(k), str(v)) for k, v in (raw.get("variables") or {}).items())),
+        secrets=secrets,
+        store=store,
+        env=tuple(sorted(variables.items())),
         artifacts=artifacts,
         caches=caches,
-        oidc=bool(raw.get("id_tokens")),
+        oidc=bool(set(_map(raw.get("id_tokens"))) - _store_tokens(raw)),
         exclusive="resource_group" in raw,
         allow_failure=raw.get("allow_failure", manual) is True,
     )
     return job, scheduled
 
 
+def _store_tokens(raw: dict[str, Any]) -> set[str]:
+    """The ID tokens a job's ``secrets:`` entries log in with (not ones its commands use)."""
+    return {
+        str(entry.get("token", "")).lstrip("$")
+        for entry in _map(raw.get("secrets")).values()
+        if isinstance(entry, dict)
+    }
+
+
+def _parse_secrets(
+    raw: dict[str, Any], variables: dict[str, str]
+) -> tuple[tuple[Secret, ...], SecretStore | None]:
+    """The job's ``secrets:`` as model secrets and their store.
+
+    The variables the runner reads to resolve them are taken out of ``variables``.
+    """
+    entries = _map(raw.get("secrets"))
+    if not entries:
+        return (), None
+    tokens = _map(raw.get("id_tokens"))
+    providers: set[SecretProvider] = set()
+    settings: dict[str, str] = {}
+    out = []
+    for name, raw_entry in entries.items():
+        entry = _map(raw_entry)
+        if "vault" in entry:
+            providers.add(SecretProvider.VAULT)
+            ref = _vault_ref(entry["vault"])
+        elif "azure_key_vault" in entry:
+            providers.add(SecretProvider.AZURE_KEYVAULT)
+            ref = str(_map(entry["azure_key_vault"])["name"])
+        elif "aws_secrets_manager" in entry:
+            providers.add(SecretProvider.AWS)
+            aws = entry["aws_secrets_manager"]
+            aws = aws if isinstance(aws, dict) else {"secret_id": aws}
+            ref = str(aws["secret_id"])
+            settings |= {k: str(aws[k]) for k in ("region", "role_arn") if k in aws}
+        elif "gcp_secret_manager" in entry:
+            providers.add(SecretProvider.GCP)
+            gcp = _map(entry["gcp_secret_manager"])
+            ref = f"{gcp['name']}/versions/{gcp.get('version', 'latest')}"
+        else:
+            raise PipelineParseError(
+                f"unsupported secret source in {sorted(entry)}",
+                hint="vault, azure_key_vault, aws_secrets_manager or gcp_secret_manager",
+            )
+        out.append(Secret(name=str(name), ref=ref))
+    if len(providers) != 1:
+        raise PipelineParseError(
+            f"a job reads secrets from {len(providers)} stores", hint="one secret store per job"
+        )
+    (provider,) = providers
+    if provider is SecretProvider.VAULT:
+        settings |= {
+            key: variables[var]
+            for key, var in (("url", "VAULT_SERVER_URL"), ("role", "VAULT_AUTH_ROLE"))
+            if var in variables
+        }
+        aud = _map(tokens.get(STORE_TOKENS[provider])).get("aud")
+        if isinstance(aud, str):
+            settings["audience"] = aud
+    elif provider is SecretProvider.AZURE_KEYVAULT:
+        match = _KEY_VAULT_URL.fullmatch(variables.get("AZURE_KEY_VAULT_SERVER_URL", ""))
+        if match:
+            settings["vault"] = match.group(1)
+    elif provider is SecretProvider.GCP and "GCP_PROJECT_NUMBER" in variables:
+        settings["workload_identity_provider"] = (
+            f"projects/{variables['GCP_PROJECT_NUMBER']}/locations/global/workloadIdentityPools/"
+            f"{variables.get('GCP_WORKLOAD_IDENTITY_FEDERATION_POOL_ID', '')}/providers/"
+            f"{variables.get('GCP_WORKLOAD_IDENTITY_FEDERATION_PROVIDER_ID', '')}"
+        )
+    for var in _STORE_VARIABLES:
+        variables.pop(var, None)
+    store = SecretStore(provider=provider, settings=tuple(sorted(settings.items())))
+    return tuple(out), store
+
+
+def _vault_ref(value: Any) -> str:
+    """A Vault reference (``path#key``) from ``secrets:vault``, object or string form."""
+    if isinstance(value, str):
+        # `path/to/secret/field@engine`: KV v2 at mount `engine` (GitLab's short form).
+        location, _, mount = value.rpartition("@")
+        path, _, field = location.rpartition("/")
+        return f"{mount or 'kv-v2'}/data/{path}#{field}"
+    entry = _map(value)
+    engine = _map(entry.get("engine"))
+    mount = str(engine.get("path", "secret"))
+    data = "/data" if str(engine.get("name", "kv-v2")) == "kv-v2" else ""
+    return f"{mount}{data}/{entry['path']}#{entry['field']}"
+
+
 # --- the platform ------------------------------------------------------------------------
 
 LOSSY: Mapping[str, str] = {
-    "Job.secrets": "GitLab CI/CD variables reach every job; scope them with protected "
-    "variables and environment scopes in the project settings",
+    "Job.secrets": "CI/CD variables are not named in .gitlab-ci.yml: scope them to the "
+    "job's environment (protected, masked) in the project settings",
+    "Job.store": "CI/CD variables are project settings, not a store the YAML names",
+    "Job.env": "a CI/CD variable whose name differs from the secret's is passed as "
+    "`NAME: $REF` in the job's variables",
     "Schedule.branch": "the ref of a pipeline schedule is set with the schedule "
     "(CI/CD > Schedules), not in .gitlab-ci.yml",
     "Pipeline.python": "one default image serves both pipelines of the file",
+    "SecretStore.static": "the secrets: keyword logs in with an ID token only",
+    "SecretStore.settings": "the Azure service connection and the GCP service account "
+    "(the runner reads GCP secrets as the workload identity principal itself)",
 }
+
+#: The store settings .gitlab-ci.yml carries, by provider.
+_CARRIED: Mapping[SecretProvider, frozenset[str]] = {
+    SecretProvider.VAULT: frozenset({"url", "role", "audience"}),
+    SecretProvider.AZURE_KEYVAULT: frozenset({"vault"}),
+    SecretProvider.AWS: frozenset({"region", "role_arn"}),
+    SecretProvider.GCP: frozenset({"workload_identity_provider"}),
+}
+
+
+def _expressible_job(job: Job) -> Job:
+    store = job.store
+    if store is None:
+        return job
+    if store.provider is SecretProvider.CI:
+        aliases = {s.name: f"${s.ref}" for s in job.secrets if s.name != s.ref}
+        env = dict(job.env) | aliases
+        return replace(job, secrets=(), store=None, env=tuple(sorted(env.items())))
+    keep = _CARRIED[store.provider]
+    return replace(
+        job,
+        store=replace(
+            store, static=False, settings=tuple((k, v) for k, v in store.settings if k in keep)
+        ),
+    )
 
 
 def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
@@ -461,7 +710,7 @@ def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
             replace(
                 p,
                 python=main_python or p.python,
-                jobs=tuple(replace(j, secrets=()) for j in p.jobs),
+                jobs=tuple(_expressible_job(j) for j in p.jobs),
                 triggers=replace(
                     p.triggers,
                     schedules=tuple(replace(s, branch=None) for s in p.triggers.schedules),

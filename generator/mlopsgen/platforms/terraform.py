@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlopsgen.pipeline.model import Job, Pipeline
+from mlopsgen.pipeline.model import Job, Pipeline, SecretProvider
 from mlopsgen.spec.model import Platform
 
 __all__ = [
@@ -118,8 +118,8 @@ def _environments(pipelines: Sequence[Pipeline]) -> list[_Env]:
     envs: dict[str, _Env] = {}
     for pipeline in pipelines:
         for job in pipeline.jobs:
-            if job.environment is None:
-                continue
+            if job.environment is None or not job.environment.deployment:
+                continue  # environments that only scope secrets need no protection rules
             env = envs.setdefault(job.environment.name, _Env(job.environment.name))
             env.url = env.url or job.environment.url
             env.approval = env.approval or job.environment.approval
@@ -243,25 +243,44 @@ def _md_list(items: Sequence[str], empty: str = "(none)") -> str:
     return "\n".join(f"- {i}" for i in items) if items else f"- {empty}"
 
 
-def _secrets_section(pipelines: Sequence[Pipeline], where: str) -> str:
-    """The secrets the pipelines read, and the environments each is scoped to."""
+def _secrets_section(pipelines: Sequence[Pipeline], where: str, scope: Callable[[Job], str]) -> str:
+    """The secrets the pipelines read: CI secrets to set (with their scope), or the store."""
     scopes: dict[str, set[str]] = {}
+    stores: dict[str, set[str]] = {}
     for pipeline in pipelines:
         for job in pipeline.jobs:
-            for name in job.secrets:
-                env = job.environment.name if job.environment else "*"
-                scopes.setdefault(name, set()).add(env)
-    if not scopes:
+            if job.store is None:
+                continue
+            for secret in job.secrets:
+                if job.store.provider is SecretProvider.CI:
+                    scopes.setdefault(secret.ref, set()).add(scope(job))
+                else:
+                    stores.setdefault(str(job.store.provider), set()).add(secret.name)
+    if not scopes and not stores:
         return ""
-    rows = [
-        f"| `{name}` | {', '.join(sorted(envs)) if '*' not in envs else 'all jobs that read it'} |"
-        for name, envs in sorted(scopes.items())
-    ]
-    return (
-        "\n## Secrets (values never go in this directory)\n\n"
-        f"The pipelines read these secrets; set them {where}.\n\n"
-        "| secret | environments |\n|---|---|\n" + "\n".join(rows) + "\n"
-    )
+    text = "\n## Secrets (values never go in this directory)\n\n"
+    if scopes:
+        rows = [f"| `{name}` | {', '.join(sorted(s))} |" for name, s in sorted(scopes.items())]
+        text += (
+            f"The pipelines read these CI secrets; set them {where}.\n\n"
+            "| secret | scope |\n|---|---|\n" + "\n".join(rows) + "\n"
+        )
+    for provider, names in sorted(stores.items()):
+        text += (
+            f"The pipelines read {', '.join(f'`{n}`' for n in sorted(names))} from "
+            f"{provider} at run time, with a short-lived token; nothing is set here. The "
+            "trust to set up on the store's side is in mlopsgen's docs/secrets.md.\n"
+        )
+    return text
+
+
+def _environment_of(job: Job) -> str:
+    return f"environment `{job.environment.name}`" if job.environment else "the repository"
+
+
+def _group_of(job: Job) -> str:
+    group = job.store.get("group") if job.store is not None else None
+    return f"variable group `{group}`" if group else "the pipeline's secret variables"
 
 
 # --- GitHub -------------------------------------------------------------------------------
@@ -393,8 +412,8 @@ def _github_readme(
     )
     secrets = _secrets_section(
         pipelines,
-        "as environment secrets (`gh secret set NAME --env ENV`) where an environment is "
-        "named, as repository secrets otherwise",
+        "as secrets of the environment named (`gh secret set NAME --env ENV`)",
+        _environment_of,
     )
     return f"""# GitHub settings (Terraform)
 
@@ -560,7 +579,9 @@ def _gitlab_readme(
         else ""
     )
     secrets = _secrets_section(
-        pipelines, "as masked, protected CI/CD variables, with the environment scope named here"
+        pipelines,
+        "as masked, protected CI/CD variables, with the environment scope named here",
+        _environment_of,
     )
     return f"""# GitLab settings (Terraform)
 
@@ -738,7 +759,9 @@ def _azure_readme(envs: Sequence[_Env], people: _Owners, pipelines: Sequence[Pip
         else ""
     )
     secrets = _secrets_section(
-        pipelines, "as secret pipeline variables or in a variable group linked to the pipeline"
+        pipelines,
+        "as secret variables of the variable group named (authorize the pipeline to use it)",
+        _group_of,
     )
     return f"""# Azure DevOps settings (Terraform)
 

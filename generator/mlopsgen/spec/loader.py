@@ -31,6 +31,7 @@ from mlopsgen.spec.model import (
     Policies,
     Project,
     SecretItem,
+    SecretProvider,
     Secrets,
     Security,
     Spec,
@@ -38,8 +39,20 @@ from mlopsgen.spec.model import (
     Waiver,
 )
 from mlopsgen.spec.schema import apply_defaults, load_schema
+from mlopsgen.spec.secrets import (
+    SECRET_ENVIRONMENT_PREFIX,
+    STATIC_AUTH_RULE,
+    literal_secret,
+    ref_problem,
+)
 
-__all__ = ["MAX_SPEC_BYTES", "derive_slug", "load_spec", "parse_spec", "read_spec_text"]
+__all__ = [
+    "MAX_SPEC_BYTES",
+    "derive_slug",
+    "load_spec",
+    "parse_spec",
+    "read_spec_text",
+]
 
 #: Real specs are a few kilobytes; anything past this is not a spec.
 MAX_SPEC_BYTES = 1024 * 1024
@@ -140,10 +153,16 @@ def parse_spec(text: str, *, filename: str = "mlops.yaml") -> Spec:
             ],
             path=Path(filename),
         )
-    problems = list(_schema_problems(doc, filename))
+    # Literal secrets first: every other message about such a value would repeat it.
+    leaks = list(_literal_secrets(doc, filename, doc.data, ()))
+    leaked = {d.location.json_path for d in leaks}
+    problems = [d for d in _schema_problems(doc, filename) if d.location.json_path not in leaked]
     if not problems:
         data = apply_defaults(doc.data)
-        problems = list(_semantic_problems(data, doc, filename))
+        problems = [
+            d for d in _semantic_problems(data, doc, filename) if d.location.json_path not in leaked
+        ]
+    problems += leaks
     if problems:
         problems.sort(key=lambda d: (d.location.line or 0, d.location.column or 0))
         raise SpecError(problems, path=Path(filename))
@@ -356,21 +375,7 @@ def _semantic_problems(
                     _close(env, env_names) or "declare it under deploy.environments",
                 )
 
-    provider = data["secrets"]["provider"]
-    needed = {
-        "vault": "vault",
-        "azure-keyvault": "azure_keyvault",
-        "aws-secrets-manager": "aws",
-        "gcp-secret-manager": "gcp",
-    }.get(provider)
-    if needed and needed not in data["secrets"]:
-        yield _at(
-            doc,
-            filename,
-            ("secrets", "provider"),
-            f"provider {provider!r} needs a secrets.{needed} section",
-            f"add secrets.{needed} (see docs/spec.md)",
-        )
+    yield from _secret_problems(data, doc, filename)
 
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
@@ -395,6 +400,99 @@ def _semantic_problems(
             )
 
 
+#: The settings section of each provider.
+_SECTIONS = {
+    SecretProvider.VAULT: "vault",
+    SecretProvider.AZURE_KEYVAULT: "azure_keyvault",
+    SecretProvider.AWS: "aws",
+    SecretProvider.GCP: "gcp",
+}
+
+
+def _secret_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    secrets = data["secrets"]
+    provider = SecretProvider(secrets["provider"])
+    needed = _SECTIONS.get(provider)
+    if needed and needed not in secrets:
+        yield _at(
+            doc,
+            filename,
+            ("secrets", "provider"),
+            f"provider '{provider}' needs a secrets.{needed} section",
+            f"add secrets.{needed} (see docs/secrets.md)",
+        )
+    for other, section in _SECTIONS.items():
+        if other is not provider and section in secrets:
+            yield _at(
+                doc,
+                filename,
+                ("secrets", section),
+                f"secrets.{section} configures provider '{other}', but the provider is "
+                f"'{provider}'",
+                f"set provider: {other}, or remove secrets.{section}",
+                key=True,
+            )
+    if secrets["auth"] == "static" and provider is not SecretProvider.CI:
+        waived = any(w["rule"] == STATIC_AUTH_RULE for w in data["policies"]["waivers"])
+        if not waived:
+            yield _at(
+                doc,
+                filename,
+                ("secrets", "auth"),
+                "auth: static keeps a long-lived credential in the CI platform; it needs a "
+                f"waiver of {STATIC_AUTH_RULE}",
+                f"use auth: oidc, or add {{rule: {STATIC_AUTH_RULE}, reason: ..., owner: ..., "
+                "expires: ...}} to policies.waivers",
+            )
+    for i, item in enumerate(secrets["items"]):
+        problem = ref_problem(provider, item["ref"])
+        if problem is not None:
+            yield _at(doc, filename, ("secrets", "items", i, "ref"), *problem)
+        if item["environments"] and "deploy" not in item["stages"]:
+            yield _at(
+                doc,
+                filename,
+                ("secrets", "items", i, "environments"),
+                "environments scope the deploy stage, which this secret is not read in",
+                "add deploy to its stages",
+            )
+    for i, env in enumerate(data["deploy"]["environments"]):
+        if env["name"].startswith(SECRET_ENVIRONMENT_PREFIX):
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "environments", i, "name"),
+                f"environment names starting with {SECRET_ENVIRONMENT_PREFIX!r} are reserved "
+                "for the environments that scope the secrets of jobs that do not deploy",
+                "pick another name",
+            )
+
+
+def _literal_secrets(
+    doc: yamlio.LoadedYaml, filename: str, value: Any, path: yamlio.JsonPath
+) -> Iterator[Diagnostic]:
+    """A diagnostic per string in the spec that looks like a credential (never showing it)."""
+    if isinstance(value, str):
+        what = literal_secret(value)
+        if what is not None:
+            yield _at(
+                doc,
+                filename,
+                path,
+                f"looks like a literal secret ({what}); a spec names secrets, it never holds them",
+                "revoke it (it is in every clone and log of this file), store it in the "
+                "secret provider and reference it with secrets.items[].ref",
+            )
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _literal_secrets(doc, filename, sub, (*path, key))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            yield from _literal_secrets(doc, filename, sub, (*path, i))
+
+
 def _duplicates(
     doc: yamlio.LoadedYaml, filename: str, path: yamlio.JsonPath, names: list[str], what: str
 ) -> Iterator[Diagnostic]:
@@ -417,10 +515,9 @@ def _duplicates(
 def _build(d: dict[str, Any]) -> Spec:
     p, ci, sec, secrets = d["project"], d["ci"], d["security"], d["secrets"]
     data, model, deploy, drift = d["data"], d["model"], d["deploy"], d["monitoring"]["drift"]
-    settings: dict[str, str] = {}
-    for section in ("vault", "azure_keyvault", "aws", "gcp"):
-        for key, value in secrets.get(section, {}).items():
-            settings[f"{section}.{key}"] = str(value)
+    provider = SecretProvider(secrets["provider"])
+    section = _SECTIONS.get(provider)
+    settings = {k: str(v) for k, v in secrets.get(section, {}).items()} if section else {}
     return Spec(
         version=d["version"],
         project=Project(
@@ -448,7 +545,7 @@ def _build(d: dict[str, Any]) -> Spec:
             model_scan=sec["model_scan"],
         ),
         secrets=Secrets(
-            provider=secrets["provider"],
+            provider=provider,
             auth=secrets["auth"],
             settings=settings,
             items=tuple(

@@ -22,6 +22,7 @@ __all__ = [
     "Policies",
     "Project",
     "SecretItem",
+    "SecretProvider",
     "Secrets",
     "Security",
     "Spec",
@@ -36,6 +37,18 @@ class Platform(enum.StrEnum):
     GITHUB = "github"
     GITLAB = "gitlab"
     AZURE = "azure"
+
+
+class SecretProvider(enum.StrEnum):
+    """Where CI jobs (and developers) read secrets from."""
+
+    VAULT = "vault"
+    AZURE_KEYVAULT = "azure-keyvault"
+    AWS = "aws-secrets-manager"
+    GCP = "gcp-secret-manager"
+    #: The CI platform's own secrets: GitHub environment secrets, GitLab CI/CD variables,
+    #: Azure DevOps variable groups.
+    CI = "ci"
 
 
 class DeployTarget(enum.StrEnum):
@@ -100,12 +113,23 @@ class SecretItem:
 
 @dataclass(frozen=True)
 class Secrets:
-    """``secrets:``: the provider, how CI authenticates, provider settings and the items."""
+    """``secrets:``: the provider, how CI authenticates, provider settings and the items.
 
-    provider: str
+    ``settings`` holds the provider's section with defaults applied, keyed by name without
+    the section (``url``, ``role``, ``audience`` for Vault; ``name``, ``service_connection``
+    for Azure Key Vault; ``region``, ``role_arn`` for AWS; ``workload_identity_provider``,
+    ``service_account`` for GCP; empty for ``ci``).
+    """
+
+    provider: SecretProvider
     auth: str
     settings: Mapping[str, str]
     items: tuple[SecretItem, ...]
+
+    @property
+    def static(self) -> bool:
+        """True when CI logs in to the provider with a stored credential instead of OIDC."""
+        return self.auth == "static" and self.provider is not SecretProvider.CI
 
 
 @dataclass(frozen=True)

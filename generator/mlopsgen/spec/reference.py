@@ -31,9 +31,12 @@ mlops.yaml:4:3: project.pyton: unknown key 'pyton' (hint: did you mean 'python'?
 
 Such a spec makes every command exit with status 2 and write nothing. After the
 schema, a few semantic rules apply: environment and secret names are unique, a
-secret's environments are declared under `deploy.environments`, the provider named
-in `secrets.provider` has its settings section, a metric's `min` is not above its
-`max`, and a waiver's `expires` is a real date.
+secret's environments are declared under `deploy.environments` (and its stages include
+`deploy`), the provider named in `secrets.provider` has its settings section (and no
+other provider's), each `ref` has the provider's format, `auth: static` comes with a
+waiver of SPEC-003, a metric's `min` is not above its `max`, and a waiver's `expires` is
+a real date. No value anywhere may look like a credential (a token format, a private key,
+a high-entropy string): see [secrets.md](secrets.md).
 
 Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`
 (edge), `examples/loan-risk-batch.yaml` (batch on Azure).
