@@ -49,8 +49,9 @@ def main() -> int:
         ours, theirs = [], []
         for _ in range(args.runs):
             ours.append(timed([sys.executable, "-m", "mlopsgen", "check", str(repo)]))
-            theirs.append(timed([checker, "--builtin-schema", "vendor.github-workflows",
-                                 str(workflow)]))
+            theirs.append(
+                timed([checker, "--builtin-schema", "vendor.github-workflows", str(workflow)])
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     a, b = statistics.median(ours), statistics.median(theirs)
