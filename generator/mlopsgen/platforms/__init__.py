@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlopsgen import yamlio
-from mlopsgen.platforms.azure import AzurePipelines
-from mlopsgen.platforms.base import CIPlatform, Loss, PipelineParseError, losses
-from mlopsgen.platforms.github import GitHubActions, annotate
-from mlopsgen.platforms.gitlab import GitLabCI
+from mlopsgen.platforms import azure, github, gitlab
+from mlopsgen.platforms.base import CIPlatform, Loss, PipelineParseError, PlatformModule, losses
+from mlopsgen.platforms.github import annotate
 from mlopsgen.spec.model import Platform
 
 __all__ = [
@@ -24,9 +23,19 @@ __all__ = [
 
 #: The one registry: every Platform member has exactly one entry (a test loops over the enum).
 PLATFORMS: dict[Platform, CIPlatform] = {
-    Platform.GITHUB: GitHubActions(),
-    Platform.GITLAB: GitLabCI(),
-    Platform.AZURE: AzurePipelines(),
+    platform: PlatformModule(
+        platform=platform,
+        lossy=module.LOSSY,
+        emit=module.emit,
+        parse=module.parse,
+        expressible=module.expressible,
+        owns=module.owns,
+    )
+    for platform, module in (
+        (Platform.GITHUB, github),
+        (Platform.GITLAB, gitlab),
+        (Platform.AZURE, azure),
+    )
 }
 
 

@@ -42,9 +42,8 @@ from mlopsgen.platforms.base import (
     parse_refs,
     secret_readers,
 )
-from mlopsgen.spec.model import Platform
 
-__all__ = ["FETCH_SCRIPTS", "SECRET_STEP", "VAULT_MOUNT", "AzurePipelines"]
+__all__ = ["FETCH_SCRIPTS", "SECRET_STEP", "VAULT_MOUNT"]
 
 MAIN_PATH = "azure-pipelines.yml"
 MAIN_ID = "ci"
@@ -670,26 +669,3 @@ def owns(path: str) -> bool:
     if path in {MAIN_PATH, "azure-pipelines.yaml"}:
         return True
     return path.startswith(DIR) and "/" not in path[len(DIR) :] and path.endswith((".yml", ".yaml"))
-
-
-class AzurePipelines:
-    """Azure Pipelines behind the :class:`~mlopsgen.platforms.base.CIPlatform` protocol."""
-
-    platform = Platform.AZURE
-    lossy = LOSSY
-
-    def emit(self, pipelines: Sequence[Pipeline]) -> dict[str, Any]:
-        """See :func:`emit`."""
-        return emit(pipelines)
-
-    def parse(self, files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
-        """See :func:`parse`."""
-        return parse(files)
-
-    def expressible(self, pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
-        """See :func:`expressible`."""
-        return expressible(pipelines)
-
-    def owns(self, path: str) -> bool:
-        """See :func:`owns`."""
-        return owns(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ __all__ = [
     "CIPlatform",
     "Loss",
     "PipelineParseError",
+    "PlatformModule",
     "format_refs",
     "losses",
     "parse_refs",
@@ -88,6 +89,18 @@ class CIPlatform(Protocol):
     def owns(self, path: str) -> bool:
         """True when ``path`` (repository-relative, ``/``-separated) is a pipeline file of it."""
         ...
+
+
+@dataclass(frozen=True)
+class PlatformModule:
+    """A platform module's functions behind the :class:`CIPlatform` protocol."""
+
+    platform: Platform
+    lossy: Mapping[str, str]
+    emit: Callable[[Sequence[Pipeline]], dict[str, Any]]
+    parse: Callable[[Mapping[str, Any]], tuple[Pipeline, ...]]
+    expressible: Callable[[Sequence[Pipeline]], tuple[Pipeline, ...]]
+    owns: Callable[[str], bool]
 
 
 class PipelineParseError(UserError):

@@ -45,9 +45,8 @@ from mlopsgen.platforms.base import (
     parse_refs,
     secret_readers,
 )
-from mlopsgen.spec.model import Platform
 
-__all__ = ["ACTIONS", "STATIC_CREDENTIALS", "VAULT_MOUNT", "GitHubActions", "annotate"]
+__all__ = ["ACTIONS", "STATIC_CREDENTIALS", "VAULT_MOUNT", "annotate"]
 
 RUNNER = "ubuntu-24.04"
 #: Uploaded beside every artifact's directories. upload-artifact stores files relative to
@@ -734,26 +733,3 @@ def owns(path: str) -> bool:
         and "/" not in path[len(WORKFLOWS) :]
         and path.endswith((".yml", ".yaml"))
     )
-
-
-class GitHubActions:
-    """GitHub Actions behind the :class:`~mlopsgen.platforms.base.CIPlatform` protocol."""
-
-    platform = Platform.GITHUB
-    lossy = LOSSY
-
-    def emit(self, pipelines: Sequence[Pipeline]) -> dict[str, Any]:
-        """See :func:`emit`."""
-        return emit(pipelines)
-
-    def parse(self, files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
-        """See :func:`parse`."""
-        return parse(files)
-
-    def expressible(self, pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
-        """See :func:`expressible`."""
-        return expressible(pipelines)
-
-    def owns(self, path: str) -> bool:
-        """See :func:`owns`."""
-        return owns(path)

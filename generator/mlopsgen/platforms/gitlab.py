@@ -37,14 +37,12 @@ from mlopsgen.pipeline.model import (
     Triggers,
 )
 from mlopsgen.platforms.base import AWS_AUDIENCE, AZURE_AUDIENCE, PipelineParseError
-from mlopsgen.spec.model import Platform
 from mlopsgen.spec.secrets import gcp_provider_parts, vault_ref_parts
 
 __all__ = [
     "IMAGES",
     "STORE_TOKENS",
     "VAULT_MOUNT",
-    "GitLabCI",
     "gcp_audience",
     "glob_to_regex",
     "regex_to_glob",
@@ -723,26 +721,3 @@ def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
 def owns(path: str) -> bool:
     """The one pipeline file, ``.gitlab-ci.yml`` (local includes are not followed yet)."""
     return path == PATH
-
-
-class GitLabCI:
-    """GitLab CI behind the :class:`~mlopsgen.platforms.base.CIPlatform` protocol."""
-
-    platform = Platform.GITLAB
-    lossy = LOSSY
-
-    def emit(self, pipelines: Sequence[Pipeline]) -> dict[str, Any]:
-        """See :func:`emit`."""
-        return emit(pipelines)
-
-    def parse(self, files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
-        """See :func:`parse`."""
-        return parse(files)
-
-    def expressible(self, pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
-        """See :func:`expressible`."""
-        return expressible(pipelines)
-
-    def owns(self, path: str) -> bool:
-        """See :func:`owns`."""
-        return owns(path)
