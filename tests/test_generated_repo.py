@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -15,24 +16,34 @@ import yaml
 
 from mlopsgen.new import create_repository
 from mlopsgen.spec import load_spec
-from repo_paths import EXAMPLES
+from repo_paths import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.slow
 
+#: A fake AWS key pair, assembled so that no scanner flags this file.
+FAKE_KEY_ID = "AKIA" + "QZ7RMWX4JH2LPN5T"
+FAKE_SECRET_KEY = "k9Tq2Vx7Lm4Pz8Rw1Ys6" + "Hb3Nc5Jd0Gf7Ue2Ia9Ko"
+
 
 class Repo:
-    """A rendered example with its own virtual environment."""
+    """A rendered example with its own virtual environment (or another repo's)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, venv_dir: Path | None = None):
         self.root = root
-        self.bin = root / ".venv" / "bin"
+        self.venv = venv_dir or root / ".venv"
+        self.bin = self.venv / "bin"
 
-    def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *cmd: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
+            **(env or {}),
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
-            "VIRTUAL_ENV": str(self.root / ".venv"),
+            "VIRTUAL_ENV": str(self.venv),
             "PYTHON": str(self.bin / "python"),
+            # mlopsgen is not on PyPI: `make check` installs this checkout.
+            "MLOPSGEN": str(ROOT),
         }
         env.pop("PYTHONPATH", None)
         proc = subprocess.run(
@@ -48,8 +59,8 @@ class Repo:
             pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def make(self, target: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("make", target, check=check)
+    def make(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("make", *args, check=check)
 
 
 @pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)
@@ -88,19 +99,67 @@ def test_lint_and_sast_pass(repo: Repo) -> None:
     assert (repo.root / "reports" / "bandit.sarif").is_file()
 
 
-def test_secrets_scan_catches_a_committed_key(repo: Repo) -> None:
-    repo.make("secrets-scan")
-    leak = repo.root / "src" / "leak.py"
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pre-commit's store, shared by the examples: the hook's environment is built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def test_secret_scan_passes_a_fresh_repo_and_fails_a_committed_key(
+    repo: Repo, tmp_path: Path, pre_commit_home: Path
+) -> None:
+    """The pre-commit hook (staged and --all-files) and `make secrets-scan` agree."""
+    fresh = Repo(tmp_path / "fresh", venv_dir=repo.venv)
+    create_repository((repo.root / "mlops.yaml").read_text(), fresh.root)
+    git = shutil.which("git") or "git"
+    fresh.run(git, "init", "-q")
+    fresh.run(git, "add", "-A")
+    hook = ("pre-commit", "run", "detect-secrets")
+    store = {"PRE_COMMIT_HOME": str(pre_commit_home)}
+    fresh.run(*hook, "--all-files", env=store)
+    fresh.make("secrets-scan")
+    # Local credentials are git-ignored, never committed, so never scanned.
+    (fresh.root / ".env").write_text(f"AWS_SECRET_ACCESS_KEY={FAKE_SECRET_KEY}\n")
+    fresh.make("secrets-scan")
+
+    leak = fresh.root / "src" / "leak.py"
     leak.write_text(
-        'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
-        'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
+        f'AWS_ACCESS_KEY_ID = "{FAKE_KEY_ID}"\nAWS_SECRET_ACCESS_KEY = "{FAKE_SECRET_KEY}"\n'
     )
+    fresh.run(git, "add", "src/leak.py")
+    for result in (
+        fresh.run(*hook, check=False, env=store),
+        fresh.run(*hook, "--all-files", check=False, env=store),
+        fresh.make("secrets-scan", check=False),
+    ):
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert "leak.py" in output
+        assert "AWS Access Key" in output
+
+
+def test_make_check_passes_fresh_and_names_a_hand_edited_pipeline(repo: Repo) -> None:
+    repo.make("check")
+    gitlab = repo.root / ".gitlab-ci.yml"
+    edited = gitlab if gitlab.is_file() else repo.root / ".github" / "workflows" / "ci.yml"
+    original = edited.read_text()
+    edited.write_text(original + "# hand edit\n")
     try:
-        result = repo.make("secrets-scan", check=False)
+        result = repo.make("check", check=False)
+        output = result.stdout + result.stderr
         assert result.returncode != 0
-        assert "leak.py" in result.stdout + result.stderr
+        assert str(edited.relative_to(repo.root)) in output
+        assert "edited by hand" in output
     finally:
-        leak.unlink()
+        edited.write_text(original)
+    repo.make("check")
+
+
+def test_make_check_fails_when_mlopsgen_cannot_be_installed(repo: Repo, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-mlopsgen-checkout"
+    result = repo.make("check", f"MLOPSGEN={missing}", check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"check FAILED: could not install mlopsgen from '{missing}'" in result.stderr
 
 
 def _contract(repo: Repo) -> dict[str, object]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
+from mlopsgen import __version__
 from mlopsgen.new import create_repository
 from mlopsgen.scaffold import CONTEXT_KEYS, build_context
 from mlopsgen.spec import load_spec
@@ -59,6 +63,8 @@ def test_makefile_targets(tmp_path: Path) -> None:
     create_repository((ROOT / "examples/spam-filter.yaml").read_text(), out)
     makefile = (out / "Makefile").read_text()
     for target in (
+        "check",
+        "secrets-check",
         "lint",
         "test",
         "sast",
@@ -72,6 +78,7 @@ def test_makefile_targets(tmp_path: Path) -> None:
         "all",
     ):
         assert f"\n{target}:" in makefile, target
+    assert "spec-check" not in makefile
 
 
 def test_context_covers_the_template_variables() -> None:
@@ -80,6 +87,168 @@ def test_context_covers_the_template_variables() -> None:
     assert public == set(CONTEXT_KEYS)
     context = build_context(load_spec(EXAMPLES[0]), "x")
     assert set(CONTEXT_KEYS) <= set(context)
+
+
+def test_make_check_installs_the_rendering_version() -> None:
+    declared = json.loads((ROOT / "template/cookiecutter.json").read_text())
+    assert declared["mlopsgen_version"] == __version__, "plain cookiecutter's default pin"
+    assert build_context(load_spec(EXAMPLES[0]), "x")["mlopsgen_version"] == __version__
+
+
+def test_make_check_runs_mlopsgen_check_and_never_skips(tmp_path: Path) -> None:
+    create_repository(MINIMAL, tmp_path / "repo")
+    makefile = (tmp_path / "repo" / "Makefile").read_text()
+    assert f"\nMLOPSGEN ?= mlopsgen=={__version__}\n" in makefile
+    recipe = makefile.split("\ncheck:", 1)[1].split("\n\n", 1)[0]
+    assert '-m pip install --quiet --disable-pip-version-check "$(MLOPSGEN)" ||' in recipe
+    assert "exit 2; }" in recipe, "a failed install fails the target"
+    assert recipe.rstrip().endswith("$(PYTHON) -m mlopsgen check .")
+    assert (tmp_path / "repo" / ".mlopsgen" / "mlops.schema.json").is_file()
+
+
+def _rendered(tmp_path: Path, spec: Path) -> Path:
+    out = tmp_path / spec.stem
+    create_repository(spec.read_text(), out)
+    return out
+
+
+SECRET_SPECS = sorted((ROOT / "tests/cases/secrets").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, *SECRET_SPECS], ids=lambda p: p.stem)
+def test_dotenv_example_names_every_secret_without_a_value(tmp_path: Path, path: Path) -> None:
+    spec = load_spec(path)
+    text = (_rendered(tmp_path, path) / ".env.example").read_text()
+    assert "copy .env.example .env" in text.replace("`", "").replace("cp ", "copy ")
+    assert "git-ignored" in text
+    entries = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert entries == [f"{item.name}=" for item in spec.secrets.items], "names, never values"
+    for item in spec.secrets.items:
+        comment = text.split(f"\n{item.name}=")[0].rsplit("\n", 1)[1]
+        assert comment.startswith(f"# {spec.secrets.provider} {item.ref}; stages: ")
+        assert ", ".join(item.stages) in comment
+        if item.environments:
+            assert f"environments: {', '.join(item.environments)}" in comment
+
+
+def test_dotenv_example_without_secrets(tmp_path: Path) -> None:
+    create_repository(MINIMAL, tmp_path / "repo")
+    text = (tmp_path / "repo" / ".env.example").read_text()
+    assert "declares no secrets" in text
+    assert not [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize("path", [*EXAMPLES, SECRET_SPECS[0]], ids=lambda p: p.stem)
+def test_gitignore_keeps_credentials_out_and_nothing_rendered(tmp_path: Path, path: Path) -> None:
+    out = _rendered(tmp_path, path)
+    git = shutil.which("git") or "git"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([git, *args], cwd=out, capture_output=True, text=True, check=False)
+
+    assert run("init", "-q").returncode == 0
+    ignored = run("ls-files", "--others", "--ignored", "--exclude-standard").stdout.split()
+    assert ignored == [], "the template ships files its own .gitignore ignores"
+    credentials = [".env", ".env.local", "sub/.env.prod", "gha-creds-1a2b.json", "ca.pem", "x.key"]
+    checked = run("check-ignore", "--no-index", *credentials, ".env.example")
+    assert checked.stdout.split() == credentials
+
+
+def _secret_scan_args(out: Path) -> tuple[list[str], list[str]]:
+    makefile = (out / "Makefile").read_text()
+    block = makefile.split("\nSECRETS_ALLOW := \\\n", 1)[1].split("\n\n", 1)[0]
+    make_args = [
+        arg
+        for line in block.splitlines()
+        for arg in re.findall(r"(--exclude-lines) '([^']+)'", line)[0]
+    ]
+    config = yaml.safe_load((out / ".pre-commit-config.yaml").read_text())
+    (hook,) = [h for repo in config["repos"] for h in repo["hooks"] if h["id"] == "detect-secrets"]
+    return make_args, hook["args"]
+
+
+def _assert_search(
+    patterns: list[re.Pattern[str]], *, matched: list[str], unmatched: list[str]
+) -> None:
+    for text in matched:
+        assert any(p.search(text) for p in patterns), f"not matched: {text}"
+    for text in unmatched:
+        assert not any(p.search(text) for p in patterns), f"matched: {text}"
+
+
+def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
+    out = _rendered(tmp_path, EXAMPLES[0])
+    make_args, hook_args = _secret_scan_args(out)
+    assert make_args == hook_args, "make secrets-scan and the hook allow the same lines"
+    patterns = [re.compile(p) for p in hook_args[1::2]]
+    allowed = [
+        'ref: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ml/registry-AbCdEf"',
+        '    workload_identity_provider: "projects/42/locations/global/'
+        'workloadIdentityPools/ci-pool/providers/gh"',
+        'ref: "projects/shared/secrets/registry-password/versions/3"',
+    ]
+    refused = [
+        'ref: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x" AKIA' + "Q" * 16,
+        'password: "hunter2hunter2"',
+        'AWS_SECRET_ACCESS_KEY = "arn:aws:iam::123456789012:root"',
+        'token: "projects/p/secrets/s" # and more',
+    ]
+    _assert_search(patterns, matched=allowed, unmatched=refused)
+
+
+def test_every_hook_installs_from_a_registry(tmp_path: Path) -> None:
+    config = yaml.safe_load(
+        (_rendered(tmp_path, EXAMPLES[0]) / ".pre-commit-config.yaml").read_text()
+    )
+    assert [repo["repo"] for repo in config["repos"]] == ["local"], "no GitHub clones"
+    hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    assert hooks["detect-secrets"]["additional_dependencies"] == ["detect-secrets==1.5.0"]
+    assert hooks["mlopsgen-check"]["entry"] == "make check"
+    for hook in hooks.values():
+        pins = hook.get("additional_dependencies", [])
+        assert all("==" in pin for pin in pins), hook["id"]
+        assert hook["language"] in {"python", "system"}, hook["id"]
+
+
+def test_gitleaks_skips_git_ignored_credentials_only(tmp_path: Path) -> None:
+    tomllib = pytest.importorskip("tomllib")
+    text = (
+        MINIMAL
+        + "security:\n  secrets_scan: {tool: gitleaks}\n"
+        + "secrets:\n  items: [{name: TOKEN, ref: TOKEN}]\n"
+    )
+    out = tmp_path / "repo"
+    create_repository(text, out)
+    config = tomllib.loads((out / ".gitleaks.toml").read_text())
+    paths = [re.compile(p) for p in config["allowlist"]["paths"]]
+    skipped = [
+        ".env",
+        "sub/.env",
+        ".env.local",
+        ".env.e",
+        ".env.exampl",
+        ".env.examples",
+        ".env.production",
+        "gha-creds-abc.json",
+        "tls.pem",
+        "id.key",
+        "data/raw/x.csv",
+    ]
+    scanned = [
+        ".env.example",
+        "sub/.env.example",
+        "src/pkg/secrets.py",
+        "mlops.yaml",
+        ".envrc",
+        "Makefile",
+        "docs/keys.md",
+    ]
+    _assert_search(paths, matched=skipped, unmatched=scanned)
+    hooks = yaml.safe_load((out / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    (gitleaks,) = [h for h in hooks if h["id"] == "gitleaks"]
+    assert gitleaks["language"] == "golang"
+    assert gitleaks["additional_dependencies"][0].startswith("github.com/zricethezav/gitleaks/v8@v")
 
 
 def test_refuses_non_empty_target(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:

@@ -5,14 +5,19 @@ And docs/secrets.md, generated from the emitters' constants, must be current.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mlopsgen.errors import SpecError
-from mlopsgen.platforms.secrets_doc import render_secrets_doc
+from mlopsgen.new import create_repository
+from mlopsgen.platforms.secrets_doc import LOCAL_COMMANDS, render_secrets_doc
 from mlopsgen.spec import load_spec, parse_spec
 from mlopsgen.spec.model import SecretProvider
 from mlopsgen.spec.secrets import canonical_ref, literal_secret, ref_problem, vault_ref_parts
@@ -285,3 +290,29 @@ def test_secrets_doc_names_every_provider_and_pin() -> None:
         assert f"`{provider}`" in text
     for pin in re.findall(r"`([\w-]+/[\w-]+)` v\d+\.\d+\.\d+", text):
         assert pin in text
+
+
+def test_local_commands_are_what_the_generated_loader_runs(tmp_path: Path) -> None:
+    """docs/secrets.md's table of CLI commands, checked against a rendered secrets.py."""
+    out = tmp_path / "repo"
+    create_repository(HEAD, out)
+    rows = [[str(c.provider), dict(c.settings), c.ref] for c in LOCAL_COMMANDS]
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from spam_filter.secrets import fetch_command\n"
+        "from spam_filter.settings import SecretsSpec\n"
+        "rows = json.loads(sys.argv[1])\n"
+        "print(json.dumps([' '.join(fetch_command(SecretsSpec(Path('.'), p, s, ()), r))"
+        " for p, s, r in rows]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(rows)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(out / "src")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [c.command for c in LOCAL_COMMANDS]
+    assert {c.provider for c in LOCAL_COMMANDS} == set(SecretProvider) - {SecretProvider.CI}

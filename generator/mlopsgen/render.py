@@ -18,7 +18,7 @@ from mlopsgen.spec.model import Platform, Spec
 
 __all__ = ["SCHEMA_PATH", "Rendered", "render_managed"]
 
-#: Where a rendered repository keeps the spec's schema (its `make spec-check` reads it).
+#: Where a rendered repository keeps the spec's schema (editors and check-jsonschema read it).
 SCHEMA_PATH = ".mlopsgen/mlops.schema.json"
 
 

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mlopsgen import __version__
 from mlopsgen.resources import template_dir
 from mlopsgen.spec.model import Spec
 
@@ -31,6 +32,8 @@ CONTEXT_KEYS = (
     "sast_fail_on",
     "secrets_scan_tool",
     "data_versioning",
+    "secrets",
+    "mlopsgen_version",
 )
 
 
@@ -48,6 +51,23 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
         "sast_fail_on": spec.security.sast_fail_on,
         "secrets_scan_tool": spec.security.secrets_scan_tool,
         "data_versioning": spec.data.versioning,
+        # .env.example and the fallback mlops.yaml list them; the repository's own
+        # secrets.py reads mlops.yaml at run time. A dict: cookiecutter's dict variable.
+        "secrets": {
+            "provider": str(spec.secrets.provider),
+            "settings": dict(spec.secrets.settings),
+            "items": [
+                {
+                    "name": item.name,
+                    "ref": item.ref,
+                    "stages": list(item.stages),
+                    "environments": list(item.environments),
+                }
+                for item in spec.secrets.items
+            ],
+        },
+        # The Makefile's MLOPSGEN pin: `make check` installs the version that rendered it.
+        "mlopsgen_version": __version__,
     }
     declared = json.loads((template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
     # Private keys (_copy_without_render, _extensions ...) configure cookiecutter itself.

@@ -10,6 +10,7 @@ describe a pipeline other than the one rendered. A test compares the file with
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mlopsgen.pipeline.build import secret_scopes
 from mlopsgen.platforms import azure, github, gitlab
@@ -17,7 +18,7 @@ from mlopsgen.platforms.base import AWS_AUDIENCE, AZURE_AUDIENCE, STORE_REFS
 from mlopsgen.spec.model import SecretProvider
 from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, STATIC_AUTH_RULE, literal_kinds
 
-__all__ = ["render_secrets_doc"]
+__all__ = ["LOCAL_COMMANDS", "LocalCommand", "render_secrets_doc"]
 
 _GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 _GITLAB_ISSUER = "https://gitlab.com"
@@ -243,6 +244,96 @@ command carries it); store multi-line values (keys, certificates) base64-encoded
 """
 
 
+@dataclass(frozen=True)
+class LocalCommand:
+    """What a generated repository's ``secrets.py`` runs to read ``ref`` (a test runs it)."""
+
+    provider: SecretProvider
+    settings: tuple[tuple[str, str], ...]
+    ref: str
+    command: str
+
+
+_WIP = "projects/123456789/locations/global/workloadIdentityPools/ci/providers/gh"
+#: One example per provider (two for Vault: KV v2 and any other path). The generated
+#: module builds these from ``secrets:`` at run time; tests/test_secrets.py checks it does.
+LOCAL_COMMANDS = (
+    LocalCommand(
+        SecretProvider.VAULT,
+        (("url", "https://vault.example.com"),),
+        "secret/data/ml/mlflow#token",
+        "vault kv get -mount=secret -field=token ml/mlflow",
+    ),
+    LocalCommand(
+        SecretProvider.VAULT,
+        (("url", "https://vault.example.com"),),
+        "kv/registry#password",
+        "vault read -field=password kv/registry",
+    ),
+    LocalCommand(
+        SecretProvider.AZURE_KEYVAULT,
+        (("name", "kv-ml"),),
+        "mlflow-tracking-token",
+        "az keyvault secret show --vault-name=kv-ml --name=mlflow-tracking-token "
+        "--query value -o tsv",
+    ),
+    LocalCommand(
+        SecretProvider.AWS,
+        (("region", "eu-west-1"),),
+        "prod/ml/mlflow-token",
+        "aws secretsmanager get-secret-value --secret-id=prod/ml/mlflow-token "
+        "--region eu-west-1 --query SecretString --output text",
+    ),
+    LocalCommand(
+        SecretProvider.GCP,
+        (("workload_identity_provider", _WIP),),
+        "mlflow-tracking-token",
+        "gcloud secrets versions access latest --secret=mlflow-tracking-token --project=123456789",
+    ),
+)
+
+
+def _local() -> str:
+    rows = [
+        (
+            f"`{c.provider}`",
+            ", ".join(f"`{k}: {v}`" for k, v in c.settings),
+            f"`{c.ref}`",
+            f"`{c.command}`",
+        )
+        for c in LOCAL_COMMANDS
+    ]
+    rows.append(("`ci`", "", "", "none: the environment or `.env` only"))
+    table = _table(("provider", "settings", "`ref`", "command (log in first)"), rows)
+    return f"""
+## Local runs
+
+The generated repository reads the same section at run time, so a developer's run uses
+the secrets the spec names, and nothing else. `.env.example` lists each `name` with an
+empty value and a comment giving its `ref`, stages and environments; copy it to `.env`,
+which `.gitignore` keeps out of git, as it does `.env.*` (except `.env.example`),
+`gha-creds-*.json`, `*.pem` and `*.key`. Then:
+
+```sh
+make secrets-check                                   # where each secret resolves, never a value
+python -m <package>.secrets run -- make train        # the command gets them in its environment
+python -m <package>.secrets run --stage deploy --env staging -- make deploy ENV=staging
+```
+
+Each value comes from the environment, else `.env` (an empty value counts as unset),
+else the provider, through its own CLI (`VAULT_ADDR` defaults to `secrets.vault.url`; a
+short GCP name is read in the project of the workload identity provider, as in CI):
+
+{table}
+A missing CLI or a failed fetch names the secret, the CLI and what to do (install it, log
+in, or set the variable in `.env`), with exit status 1; a `.env` that git would commit is
+refused (exit 2). The secret scan (`make secrets-scan` and the pre-commit hook) skips the
+git-ignored credential files and allows in `mlops.yaml` only references that are resource
+names (an AWS Secrets Manager ARN, a GCP secret or workload identity provider); `mlopsgen
+check` refuses literal secrets in the spec.
+"""
+
+
 def _setup() -> str:
     issuers = _table(
         ("platform", "issuer", "subject of a job's token", "audience"),
@@ -384,7 +475,7 @@ and on Azure Pipelines the script step's).
 
 def render_secrets_doc() -> str:
     """The whole guide as Markdown."""
-    return _intro() + _idioms() + _setup()
+    return _intro() + _idioms() + _local() + _setup()
 
 
 if __name__ == "__main__":  # pragma: no cover

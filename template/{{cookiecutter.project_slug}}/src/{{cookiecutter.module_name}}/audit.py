@@ -1,8 +1,9 @@
 """Audit the installed dependencies with pip-audit --strict and gate on its JSON report.
 
-Exports the environment's pinned, non-editable requirements (``pip freeze
---exclude-editable``, so the local package itself is not looked up) to
-reports/requirements-audit.txt, runs pip-audit --strict over them with
+Exports the environment's pinned, non-editable requirements to
+reports/requirements-audit.txt (``pip freeze --exclude-editable --exclude mlopsgen``:
+neither the local package nor the mlopsgen that `make check` installs is on PyPI to be
+looked up), runs pip-audit --strict over them with
 ``--format json --output reports/pip-audit.json`` (its log: reports/pip-audit.log),
 then fails on every dependency with a known vulnerability or that was not audited.
 pip-audit needs a vulnerability service (PyPI or OSV) on the network.
@@ -112,7 +113,11 @@ def audit(reports: Path) -> AuditResult:
     """Freeze the requirements, run pip-audit over them and gate on its JSON report."""
     reports.mkdir(parents=True, exist_ok=True)
     requirements, output = reports / REQUIREMENTS, reports / JSON_REPORT
-    freeze = run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"])
+    # mlopsgen is the tool `make check` installs (from MLOPSGEN: not on PyPI, so pip-audit
+    # could not look it up); its own dependencies stay in the audit.
+    freeze = run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--exclude", "mlopsgen"]
+    )
     if freeze.returncode != 0:
         raise TaskError(f"pip freeze failed: {last_error_line(freeze.stderr)}")
     requirements.write_text(freeze.stdout, encoding="utf-8")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -28,6 +29,16 @@ CLOUDS = ("none", "azure", "aws", "gcp")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
+SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
+SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
+#: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
+SECRET_SETTINGS = {
+    "vault": "vault",
+    "azure-keyvault": "azure_keyvault",
+    "aws-secrets-manager": "aws",
+    "gcp-secret-manager": "gcp",
+}
+SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 DEFAULT_SOURCES = ("data/raw/train.csv",)
 DEFAULT_CONTRACT = "data/contract.yaml"
@@ -47,6 +58,9 @@ DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
 DEFAULT_ON_DRIFT = "retrain"
 DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
+DEFAULT_STORE = "ci"  # secrets.provider
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,26 @@ class Environment:
     name: str
     url: str | None = None
     approval: str = "none"
+
+
+@dataclass(frozen=True)
+class SecretItem:
+    """One entry of secrets.items: the variable name, the store's reference, who reads it."""
+
+    name: str
+    ref: str
+    stages: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SecretsSpec:
+    """The secrets: section: the store, its settings (url, name, region ...) and the items."""
+
+    root: Path
+    provider: str
+    settings: Mapping[str, str]
+    items: tuple[SecretItem, ...]
 
 
 class TaskError(Exception):
@@ -274,8 +308,56 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     )
 
 
-def load_settings(path: str | Path = SPEC_FILE) -> Settings:
-    """Read mlops.yaml with PyYAML's safe loader and apply the defaults."""
+def _strings(value: Any, key: str, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise SpecError(f"{key}: expected a list, got {type(value).__name__}")
+    if choices is None:
+        return tuple(_text(item, f"{key}[]") for item in value)
+    return tuple(_choice(item, choices, f"{key}[]") for item in value)
+
+
+def _secret_item(raw: Any, key: str) -> SecretItem:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{key}: expected a mapping with name and ref")
+    name = _text(raw.get("name"), f"{key}.name")
+    if not SECRET_NAME.fullmatch(name):
+        raise SpecError(f"{key}.name: {name!r} is not an environment variable name (A-Z, 0-9, _)")
+    return SecretItem(
+        name=name,
+        ref=_text(raw.get("ref"), f"{key}.ref"),
+        stages=_strings(raw.get("stages"), f"{key}.stages", SECRET_STAGES),
+        environments=_strings(raw.get("environments"), f"{key}.environments"),
+    )
+
+
+def secrets_from_mapping(raw: Mapping[str, Any], *, root: Path) -> SecretsSpec:
+    """The secrets: section of a parsed mlops.yaml, with the defaults applied."""
+    if not isinstance(raw, Mapping):
+        raise SpecError("expected a mapping at the top level")
+    section = _section(raw, "secrets", "")
+    provider = _choice(section.get("provider", DEFAULT_STORE), SECRET_PROVIDERS, "secrets.provider")
+    store = SECRET_SETTINGS.get(provider)
+    settings = _section(section, store, "secrets.") if store else {}
+    items = section.get("items") or []
+    if not isinstance(items, list):
+        raise SpecError("secrets.items: expected a list of {name, ref, stages, environments}")
+    parsed = tuple(_secret_item(item, f"secrets.items[{i}]") for i, item in enumerate(items))
+    names = [item.name for item in parsed]
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise SpecError(f"secrets.items: {', '.join(twice)} declared more than once")
+    return SecretsSpec(
+        root=root,
+        provider=provider,
+        settings={str(k): str(v) for k, v in settings.items()},
+        items=parsed,
+    )
+
+
+def read_spec(path: str | Path = SPEC_FILE) -> tuple[Mapping[str, Any], Path]:
+    """mlops.yaml parsed with PyYAML's safe loader, and the directory that holds it."""
     spec = Path(path)
     try:
         raw = yaml.safe_load(spec.read_text(encoding="utf-8"))
@@ -283,10 +365,25 @@ def load_settings(path: str | Path = SPEC_FILE) -> Settings:
         raise SpecError(f"{spec}: not found (run the task from the repository root)") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{spec}: not valid YAML: {exc}") from None
+    return raw or {}, spec.resolve().parent
+
+
+def _load(path: str | Path, parse: Callable[..., T]) -> T:
+    raw, root = read_spec(path)
     try:
-        return settings_from_mapping(raw or {}, root=spec.resolve().parent)
+        return parse(raw, root=root)
     except SpecError as exc:
-        raise SpecError(f"{spec}: {exc}") from None
+        raise SpecError(f"{path}: {exc}") from None
+
+
+def load_settings(path: str | Path = SPEC_FILE) -> Settings:
+    """Read mlops.yaml with PyYAML's safe loader and apply the defaults."""
+    return _load(path, settings_from_mapping)
+
+
+def load_secrets(path: str | Path = SPEC_FILE) -> SecretsSpec:
+    """Read the secrets: section of mlops.yaml (see secrets.py)."""
+    return _load(path, secrets_from_mapping)
 
 
 def task_parser(description: str) -> argparse.ArgumentParser:
