@@ -9,15 +9,13 @@ Both run as cold processes in the same run, alternating, on the largest example
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from ratio import arguments, report, timed
 
 from mlopsgen.new import create_repository
 from mlopsgen.scaffold import CONTEXT_KEYS, build_context
@@ -35,17 +33,8 @@ def largest_example() -> Path:
     return max(sizes, key=lambda p: sizes[p])
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--max-ratio", type=float, default=None)
-    args = parser.parse_args()
+    args = arguments(__doc__ or "")
 
     example = largest_example()
     spec = load_spec(example)
@@ -88,16 +77,8 @@ def main() -> int:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    ratio = a / b
     print(f"example: {example.relative_to(ROOT)}  runs: {args.runs}")
-    print(f"mlopsgen new            median {a:.3f}s  (min {min(ours):.3f}s)")
-    print(f"cookiecutter --no-input median {b:.3f}s  (min {min(theirs):.3f}s)")
-    print(f"ratio {ratio:.2f}" + (f"  (limit {args.max_ratio})" if args.max_ratio else ""))
-    if args.max_ratio is not None and ratio > args.max_ratio:
-        print("FAIL: ratio above the limit")
-        return 1
-    return 0
+    return report(("mlopsgen new", ours), ("cookiecutter --no-input", theirs), args.max_ratio)
 
 
 if __name__ == "__main__":

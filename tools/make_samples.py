@@ -38,7 +38,8 @@ Rows = dict[str, list[object]]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
 
 
 def _with_nulls(rng: np.random.Generator, values: list[object], rate: float) -> list[object]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen.errors import UserError
-from mlopsgen.resources import template_dir
+from mlopsgen.resources import TOOL_CACHES, template_dir
 
 __all__ = [
     "BASE_PATH",
@@ -57,7 +57,7 @@ def template_version() -> str:
     digest = hashlib.sha256()
     root = template_dir()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if "__pycache__" in path.parts:
+        if TOOL_CACHES.intersection(path.parts):
             continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(b"\0")

@@ -5,7 +5,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-__all__ = ["data_root", "policies_dir", "template_dir"]
+__all__ = ["TOOL_CACHES", "data_root", "policies_dir", "template_dir"]
+
+#: Tool caches a developer's run may leave inside template/: never part of a render or
+#: of the template's version.
+TOOL_CACHES = frozenset({"__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"})
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from mlopsgen.lock import (
     template_version,
 )
 from mlopsgen.render import Rendered, render_managed
+from mlopsgen.resources import TOOL_CACHES
 from mlopsgen.spec import parse_spec, read_spec_text
 from mlopsgen.spec.model import Platform, Spec
 
@@ -48,8 +49,6 @@ __all__ = [
 SPEC_FILE = "mlops.yaml"
 #: Seed files that are data, not text to merge: the user's after creation, never updated.
 _UNMERGED = ("data/", "models/")
-#: Tool caches a developer's run may leave inside template/; never part of a render.
-_CACHES = {"__pycache__", ".ruff_cache", ".pytest_cache", ".mypy_cache"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def render_tree(
         project = scaffold.render_scaffold(spec, spec_text, Path(tmp))
         for rel in writer.list_files(project):
             key = rel.as_posix()
-            if key == SPEC_FILE or _CACHES & set(rel.parts):
+            if key == SPEC_FILE or TOOL_CACHES.intersection(rel.parts):
                 continue
             text = (project / rel).read_text(encoding="utf-8")
             files[key] = RenderedFile(with_header(key, text, managed=False), Mode.SEED)
