@@ -21,7 +21,8 @@ def test_strict_audit_of_the_corpus_never_crashes() -> None:
     assert len(reports) == expected
     parse = Counter()
     for report in reports:
-        problems = [r for r in report.results if r.rule.startswith("PARSE")]
+        # PARSE-004 (an include not followed) is a finding about part of a readable file.
+        problems = [r for r in report.results if r.rule in {"PARSE-001", "PARSE-002", "PARSE-003"}]
         assert len(problems) <= 1, report.file
         if problems:
             parse[problems[0].rule] += 1

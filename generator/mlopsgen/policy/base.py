@@ -114,6 +114,8 @@ class Finding:
     severity: Severity | None = None
     #: An exact position, for findings that have no path (a duplicate key).
     mark: Mark | None = None
+    #: The included file ``mark`` or ``snippet`` refers to, when not the audited file.
+    source: str | None = None
 
 
 class Rule(ABC):

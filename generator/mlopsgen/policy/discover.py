@@ -38,7 +38,15 @@ _SKIP_DIRS = frozenset(
 )
 _YAML = (".yml", ".yaml")
 #: Folders of a repository that hold pipeline files (searched recursively).
-_PIPELINE_DIRS = (".github/workflows", ".gitlab", ".azure-pipelines", ".pipelines", ".azuredevops")
+_PIPELINE_DIRS = (
+    ".github/workflows",
+    ".github/actions",
+    ".gitlab",
+    ".azure-pipelines",
+    ".pipelines",
+    ".azuredevops",
+)
+_ACTION_FILES = ("action.yml", "action.yaml")
 
 
 @dataclass(frozen=True)
@@ -89,8 +97,11 @@ def repository_files(root: Path) -> list[Path]:
         folder = root / sub
         if folder.is_dir():
             for path in _walk_yaml(folder):
-                if sub != ".github/workflows" or path.parent == folder:
-                    found[path] = None
+                if sub == ".github/workflows" and path.parent != folder:
+                    continue  # GitHub reads workflows from that folder only
+                if sub == ".github/actions" and path.name not in _ACTION_FILES:
+                    continue  # an action's other YAML (configs, fixtures) is no pipeline
+                found[path] = None
     return list(found)
 
 

@@ -13,13 +13,13 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mlopsgen import yamlio
 from mlopsgen.diagnostics import Diagnostic, Location, Severity
 from mlopsgen.errors import SpecError, UserError
 from mlopsgen.policy.base import Finding, PipelineRule, Rule, SpecRule, matches
 from mlopsgen.policy.discover import Unit, discover
+from mlopsgen.policy.includes import LocalFiles, lookup
 from mlopsgen.policy.packs import DEFAULT_PACKS, Policy, RuleConfig, load_policy
 from mlopsgen.policy.rules import RULES
 from mlopsgen.policy.source import MAX_BYTES, ParseProblem, read_pipeline
@@ -27,6 +27,7 @@ from mlopsgen.policy.specview import SpecView
 from mlopsgen.policy.view import PipelineView
 from mlopsgen.policy.waivers import Waiver, from_spec, matching, parse_inline
 from mlopsgen.spec.model import Platform
+from mlopsgen.yamlio import JsonPath
 
 __all__ = [
     "AuditSettings",
@@ -115,37 +116,73 @@ def _display(path: Path) -> str:
 
 
 class _Positions:
-    """Turns JSON paths and snippets into line and column, lazily per file."""
+    """Turns JSON paths and snippets into file, line and column, lazily per file.
 
-    def __init__(self, text: str, node: Any):
-        self.text = text
-        self.node = node
-        self._starts: list[int] | None = None
+    A view merged from several files (local includes, templates) maps each path to the
+    file and path it was written at; a job's keys inherited through ``extends:`` point to
+    the job that defines them.
+    """
 
-    def starts(self) -> list[int]:
-        if self._starts is None:
-            starts, index = [0], self.text.find("\n")
+    def __init__(self, view: PipelineView):
+        self.files = [(view.file, view.text, view.node)]
+        self.files += [(s.file, s.text, s.node) for s in view.sources]
+        self.index = {f: i for i, (f, _, _) in enumerate(self.files)}
+        self.origins = view.origins
+        self.aliases = view.aliases
+        self._starts: dict[int, list[int]] = {}
+
+    def starts(self, source: int) -> list[int]:
+        if source not in self._starts:
+            text = self.files[source][1]
+            starts, index = [0], text.find("\n")
             while index >= 0:
                 starts.append(index + 1)
-                index = self.text.find("\n", index + 1)
-            self._starts = starts
-        return self._starts
+                index = text.find("\n", index + 1)
+            self._starts[source] = starts
+        return self._starts[source]
 
-    def locate(self, finding: Finding) -> tuple[int | None, int | None]:
+    def _alias(self, path: JsonPath) -> JsonPath:
+        for n in range(len(path), 0, -1):
+            target = self.aliases.get(path[:n])
+            if target is not None:
+                return (*target, *path[n:])
+        return path
+
+    def locate(self, finding: Finding) -> tuple[str, int | None, int | None]:
+        source = self.index.get(finding.source, 0) if finding.source else 0
         if finding.mark is not None:
-            return finding.mark.line, finding.mark.column
-        where = yamlio.locate(self.node, finding.path)
+            return self.files[source][0], finding.mark.line, finding.mark.column
+        path = finding.path
+        if finding.source is None:
+            path = self._alias(path) if self.aliases else path
+            if self.origins:
+                source, path = lookup(self.origins, path)
+        file, text, node = self.files[source]
+        where = yamlio.locate(node, path)
         line, col = (where[0].line, where[0].column) if where else (None, None)
         if finding.snippet:
-            starts = self.starts()
+            starts = self.starts(source)
             begin = starts[line - 1] + (col or 1) - 1 if line else 0
-            index = self.text.find(finding.snippet, begin)
+            index = text.find(finding.snippet, begin)
             if index < 0:
-                index = self.text.find(finding.snippet)
+                index = text.find(finding.snippet)
+            if index < 0 and finding.source is None and len(self.files) > 1:
+                # Text a merge brought in from another file: find the file that has it.
+                for other, (other_file, other_text, _) in enumerate(self.files):
+                    index = other_text.find(finding.snippet)
+                    if index >= 0:
+                        source, file, starts = other, other_file, self.starts(other)
+                        break
             if index >= 0:
                 line = bisect.bisect_right(starts, index)
                 col = index - starts[line - 1] + 1
-        return line, col
+        return file, line, col
+
+    def at(self, where: tuple[int, JsonPath]) -> Location:
+        """The location of a path in one of the files."""
+        file, _, node = self.files[where[0]]
+        found = yamlio.locate(node, where[1])
+        return Location(file, found[0].line, found[0].column) if found else Location(file)
 
 
 class Engine:
@@ -265,9 +302,10 @@ class Engine:
         path: str,
         waivers: Sequence[Waiver] = (),
         used: set[Waiver] | None = None,
+        files: LocalFiles | None = None,
     ) -> FileReport:
-        """Audit one pipeline file's text."""
-        view = read_pipeline(text, file=file, path=path, platform=self.settings.platform)
+        """Audit one pipeline file's text (``files``: where its local includes are read)."""
+        view = self.read(text, file=file, path=path, files=files)
         if isinstance(view, ParseProblem):
             report = FileReport(file, "pipeline")
             res = self.engine_result(
@@ -277,6 +315,14 @@ class Engine:
                 report.results.append(res)
             return report
         return self.view(view, waivers=waivers, used=used)
+
+    def read(
+        self, text: str, *, file: str, path: str, files: LocalFiles | None = None
+    ) -> PipelineView | ParseProblem:
+        """Read a pipeline file (and what it includes) into its audit view."""
+        return read_pipeline(
+            text, file=file, path=path, platform=self.settings.platform, files=files
+        )
 
     def view(
         self,
@@ -288,14 +334,32 @@ class Engine:
         """Audit a pipeline that is already read."""
         file = view.file
         report = FileReport(file, "pipeline", view.platform)
-        inline, problems = parse_inline(view.text, file=file, node=view.node)
-        for problem in problems:
-            res = self.engine_result("GOV-001", problem.message, Location(file, problem.line))
-            if res:
-                report.results.append(res)
+        inline: list[Waiver] = []
+        for source_file, text, node in (
+            (file, view.text, view.node),
+            *((s.file, s.text, s.node) for s in view.sources),
+        ):
+            found, problems = parse_inline(text, file=source_file, node=node)
+            inline += found
+            for problem in problems:
+                res = self.engine_result(
+                    "GOV-001", problem.message, Location(source_file, problem.line)
+                )
+                if res:
+                    report.results.append(res)
         all_waivers = [*waivers, *inline]
         mine: set[Waiver] = set()
-        positions = _Positions(view.text, view.node)
+        positions = _Positions(view)
+        for include in view.include_problems:
+            res = self.engine_result(
+                "PARSE-004",
+                include.message,
+                positions.at(include.where),
+                include.hint,
+                severity=include.severity,
+            )
+            if res:
+                report.results.append(res)
         failed: set[str] = set()
         for rule, options in self.pipeline_rules:
             if view.platform not in rule.platforms:
@@ -307,11 +371,11 @@ class Engine:
                 )
                 continue
             for finding in rule.check(view, options):
-                line, col = positions.locate(finding)
+                where, line, col = positions.locate(finding)
                 res = self.result(
                     rule,
                     finding.message,
-                    Location(file, line, col, yamlio.format_path(finding.path)),
+                    Location(where, line, col, yamlio.format_path(finding.path)),
                     hint=finding.hint,
                     finding=finding,
                     waivers=all_waivers,
@@ -322,7 +386,14 @@ class Engine:
                     failed.add(rule.id)
         if used is not None:
             used.update(w for w in mine if w.scope is None)
-        report.results.sort(key=lambda r: (r.location.line or 0, r.location.column or 0))
+        report.results.sort(
+            key=lambda r: (
+                r.location.file != file,
+                r.location.file,
+                r.location.line or 0,
+                r.location.column or 0,
+            )
+        )
         report.results += self.waiver_results(inline, mine)
         return report
 
@@ -479,6 +550,100 @@ def audit(
         yield from _audit_unit(unit, settings, engine_for, default, on_file)
 
 
+def _relative(unit: Unit, path: Path) -> str:
+    if unit.root and path.is_relative_to(unit.root):
+        return path.relative_to(unit.root).as_posix()
+    return path.as_posix()
+
+
+def _unreadable(engine: Engine, file: str, problem: ParseProblem) -> FileReport:
+    report = FileReport(file, "pipeline")
+    res = engine.engine_result(problem.rule, problem.message, Location(file), problem.hint)
+    report.results += [res] if res else []
+    return report
+
+
+def _texts(
+    unit: Unit, engine: Engine, on_file: Callable[[str], None] | None
+) -> Iterator[tuple[Path, str, str | FileReport]]:
+    """Each pipeline file of the unit: its path, display name, and text (or why not)."""
+    for path in unit.files:
+        file = _display(path)
+        if on_file is not None:
+            on_file(file)
+        text = _read(path, file)
+        yield (
+            path,
+            file,
+            _unreadable(engine, file, text) if isinstance(text, ParseProblem) else text,
+        )
+
+
+def _audit_repository(
+    unit: Unit,
+    engine: Engine,
+    waivers: list[Waiver],
+    used: set[Waiver],
+    on_file: Callable[[str], None] | None,
+) -> Iterator[FileReport]:
+    """A repository's pipeline files, each pipeline audited whole with what it includes.
+
+    A file that another pipeline of the repository includes is audited as part of that
+    pipeline (alone, a fragment lacks the jobs its deploys depend on); its report holds
+    the findings located in it, once even when several pipelines include it.
+    """
+    views: dict[Path, PipelineView | FileReport] = {}
+    for path, file, text in _texts(unit, engine, on_file):
+        if isinstance(text, FileReport):
+            views[path] = text
+            continue
+        files = LocalFiles(path, root=unit.root, display=_display)
+        read = engine.read(text, file=file, path=_relative(unit, path), files=files)
+        if isinstance(read, ParseProblem):
+            views[path] = engine.pipeline(text, file=file, path=_relative(unit, path))
+            continue
+        views[path] = read
+    resolved = {path.resolve(): path for path in views}
+    pipelines = {p: v for p, v in views.items() if isinstance(v, PipelineView)}
+    included = {resolved[i] for v in pipelines.values() for i in v.included if i in resolved}
+    # Files only pipelines that nothing includes bring in (a cycle leaves its files alone).
+    covered = {
+        resolved[i]
+        for p, v in pipelines.items()
+        if p not in included
+        for i in v.included
+        if i in resolved and resolved[i] != p
+    }
+    names = {_display(p): p for p in covered}
+    moved: dict[Path, dict[tuple[object, ...], Result]] = {p: {} for p in covered}
+    reports: dict[Path, FileReport] = {}
+    for path, entry in views.items():
+        if path in covered:
+            continue
+        if isinstance(entry, FileReport):
+            reports[path] = entry
+            continue
+        report = engine.view(entry, waivers=waivers, used=used)
+        keep = []
+        for res in report.results:
+            owner = names.get(res.location.file)
+            if owner is None or owner == path:
+                keep.append(res)
+                continue
+            loc = res.location
+            moved[owner].setdefault((res.rule, loc.line, loc.column, res.message), res)
+        report.results = keep
+        reports[path] = report
+    for path, entry in views.items():
+        if path in covered:
+            platform = entry.platform if isinstance(entry, PipelineView) else None
+            yield FileReport(
+                _display(path), "pipeline", platform, results=list(moved[path].values())
+            )
+        else:
+            yield reports[path]
+
+
 def _audit_unit(
     unit: Unit,
     settings: AuditSettings,
@@ -499,23 +664,21 @@ def _audit_unit(
             except UserError as exc:
                 pack_error = str(exc)
     used: set[Waiver] = set()
-    for path in unit.files:
-        file = _display(path)
-        if on_file is not None:
-            on_file(file)
-        rel = (
-            path.relative_to(unit.root).as_posix()
-            if unit.root and path.is_relative_to(unit.root)
-            else path.as_posix()
-        )
-        text = _read(path, file)
-        if isinstance(text, ParseProblem):
-            report = FileReport(file, "pipeline")
-            res = engine.engine_result(text.rule, text.message, Location(file), text.hint)
-            report.results += [res] if res else []
-            yield report
-            continue
-        yield engine.pipeline(text, file=file, path=rel, waivers=waivers, used=used)
+    if unit.complete:
+        yield from _audit_repository(unit, engine, waivers, used, on_file)
+    else:
+        for path, file, content in _texts(unit, engine, on_file):
+            if isinstance(content, FileReport):
+                yield content
+                continue
+            yield engine.pipeline(
+                content,
+                file=file,
+                path=_relative(unit, path),
+                waivers=waivers,
+                used=used,
+                files=LocalFiles(path, root=unit.root, display=_display),
+            )
     if unit.audit_spec and unit.spec is not None and spec_file is not None:
         if on_file is not None:
             on_file(spec_file)

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from mlopsgen import yamlio
+from mlopsgen.policy.includes import LocalFiles, follow
 from mlopsgen.policy.readers import READERS
 from mlopsgen.policy.view import PipelineView
 from mlopsgen.spec.model import Platform
@@ -39,7 +40,7 @@ class ParseProblem:
 def detect_by_path(path: str) -> Platform | None:
     """The platform a file belongs to by its (``/``-separated) path alone."""
     name = posixpath.basename(path)
-    if "/.github/workflows/" in f"/{path}":
+    if "/.github/workflows/" in f"/{path}" or name in {"action.yml", "action.yaml"}:
         return Platform.GITHUB
     if name.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml")) or "/.gitlab/" in f"/{path}":
         return Platform.GITLAB
@@ -55,6 +56,9 @@ def detect_by_content(data: Any) -> Platform | None:
     if not isinstance(data, dict):
         return None
     jobs = data.get("jobs")
+    runs = data.get("runs")
+    if jobs is None and isinstance(runs, dict) and "using" in runs:
+        return Platform.GITHUB  # an action's action.yml
     if isinstance(jobs, dict) and (
         "on" in data
         or any(
@@ -98,7 +102,12 @@ def _shape_problem(platform: Platform, data: dict[str, Any]) -> str | None:
 
 
 def read_pipeline(
-    text: str, *, file: str, path: str, platform: Platform | None = None
+    text: str,
+    *,
+    file: str,
+    path: str,
+    platform: Platform | None = None,
+    files: LocalFiles | None = None,
 ) -> PipelineView | ParseProblem:
     """Read one pipeline file; a problem value (never an exception) when it cannot be audited.
 
@@ -107,6 +116,7 @@ def read_pipeline(
         file: The name findings use.
         path: The path used for platform detection (repository-relative when known).
         platform: Force a platform instead of detecting it.
+        files: Where local includes and templates are read from; None to not follow them.
     """
     try:
         loaded = yamlio.load_lenient(text, filename=file)
@@ -148,9 +158,31 @@ def read_pipeline(
     shape = _shape_problem(chosen, data)
     if shape:
         return ParseProblem("PARSE-003", shape, node.start_mark.line + 1, 1)
-    view = READERS[chosen](
-        data, file=file, text=text, node=node, duplicates=tuple(loaded.duplicates)
+    followed = (
+        follow(chosen, data, file=file, text=text, node=node, files=files)
+        if files is not None
+        else None
     )
+    if followed is None:
+        view = READERS[chosen](
+            data, file=file, text=text, node=node, duplicates=tuple(loaded.duplicates)
+        )
+    else:
+        # The readers' text heuristics (GitLab triggers) see every file; positions and
+        # the text rules see this one (``view.sources`` holds the others).
+        everything = "\n".join([text, *(s.text for s in followed.sources)])
+        view = READERS[chosen](
+            followed.data,
+            file=file,
+            text=everything,
+            node=node,
+            duplicates=tuple(loaded.duplicates),
+        )
+        view.text = text
+        view.sources = tuple(followed.sources)
+        view.origins = followed.origins
+        view.include_problems = tuple(followed.problems)
+        view.included = tuple(followed.paths)
     if template:
         view.template = True
     return view

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mlopsgen.diagnostics import Severity
 from mlopsgen.pipeline.model import JobKind
 from mlopsgen.spec.model import Platform
 from mlopsgen.yamlio import Duplicate, JsonPath
@@ -23,14 +25,38 @@ from mlopsgen.yamlio import Duplicate, JsonPath
 __all__ = [
     "GATE_KINDS",
     "ImageRef",
+    "IncludeProblem",
     "IncludeRef",
     "JobView",
     "PipelineView",
+    "Source",
     "StepView",
 ]
 
 #: The jobs a deploy must depend on and that may never soft-fail.
 GATE_KINDS = frozenset({JobKind.SECURITY, JobKind.DATA, JobKind.GATE})
+
+
+@dataclass(frozen=True, slots=True)
+class IncludeProblem:
+    """An include or template that is not followed, and why (a PARSE-004 finding)."""
+
+    message: str
+    #: The source (0 for the including file, then 1-based in ``sources``) and the path of
+    #: the ``include:`` entry or ``template:`` item there.
+    where: tuple[int, JsonPath]
+    severity: Severity = Severity.LOW
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A file the pipeline includes (a GitLab local include, an Azure template)."""
+
+    file: str
+    text: str
+    node: yaml.Node | None
+    duplicates: tuple[Duplicate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +159,28 @@ class PipelineView:
     env: Mapping[str, Any] = field(default_factory=dict)
     #: A fragment meant to be included (a template), not a whole pipeline.
     template: bool = False
+    #: A GitHub composite (or Docker) action: steps that workflows call, no jobs of its own.
+    action: bool = False
     duplicates: tuple[Duplicate, ...] = ()
+    #: Files merged into this view (GitLab local includes, Azure templates); findings in
+    #: them name those files. ``origins`` maps a path of ``data`` to (1-based index in
+    #: ``sources``, or 0 for this file; the path there), by longest prefix.
+    sources: tuple[Source, ...] = ()
+    origins: Mapping[JsonPath, tuple[int, JsonPath]] = field(default_factory=dict)
+    #: Paths whose content another entry of the same data provides (a GitLab job's keys
+    #: inherited through ``extends:`` map to the hidden job that defines them).
+    aliases: Mapping[JsonPath, JsonPath] = field(default_factory=dict)
+    #: Includes and templates that were not followed.
+    include_problems: tuple[IncludeProblem, ...] = ()
+    #: Every file merged in, resolved (a repository audit reports them with their includer).
+    included: tuple[Path, ...] = ()
     _by_id: dict[str, JobView] = field(default_factory=dict)
+
+    def files(self) -> Iterator[tuple[str | None, str, tuple[Duplicate, ...]]]:
+        """``(file, text, duplicates)`` of this file (file None) and of every included one."""
+        yield None, self.text, self.duplicates
+        for source in self.sources:
+            yield source.file, source.text, source.duplicates
 
     def job(self, job_id: str) -> JobView | None:
         """The job with this id, if any."""

@@ -72,6 +72,20 @@ def from_spec(
     ]
 
 
+def _last_line(node: yaml.Node) -> int:
+    """The last line (1-based) a node's text is on.
+
+    A block collection's end mark is where the next entry starts, so its last line is
+    its last child's.
+    """
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style:
+        if not node.value:
+            break
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    return node.end_mark.line + (1 if node.end_mark.column else 0)
+
+
 def _spans(node: yaml.Node | None) -> dict[int, int]:
     """For each line where a mapping entry or list item starts, the last line it spans."""
     out: dict[int, int] = {}
@@ -85,7 +99,7 @@ def _spans(node: yaml.Node | None) -> dict[int, int]:
             pairs = [(item, item) for item in current.value]
         for start, end in pairs:
             first = start.start_mark.line + 1
-            last = end.end_mark.line + (1 if end.end_mark.column else 0)
+            last = _last_line(end)
             out[first] = max(out.get(first, first), last)
             todo.append(end)
     return out

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from mlopsgen.pipeline.model import JobKind
 from mlopsgen.policy.classify import classify
 from mlopsgen.policy.readers._util import (
     as_list,
@@ -19,7 +20,7 @@ from mlopsgen.policy.readers._util import (
 )
 from mlopsgen.policy.view import ImageRef, JobView, PipelineView, StepView
 from mlopsgen.spec.model import Platform
-from mlopsgen.yamlio import Duplicate
+from mlopsgen.yamlio import Duplicate, JsonPath
 
 __all__ = ["read"]
 
@@ -41,12 +42,15 @@ def _triggers(on: Any) -> frozenset[str]:
     return frozenset(events)
 
 
-def _steps(job_id: str, raw: dict[str, Any]) -> tuple[StepView, ...]:
+def _steps(
+    job_id: str, raw: dict[str, Any], *, prefix: tuple[str, ...] | None = None
+) -> tuple[StepView, ...]:
     out = []
+    base: tuple[str, ...] = prefix if prefix is not None else ("jobs", job_id)
     for i, step in enumerate(as_list(raw.get("steps"))):
         if not isinstance(step, dict):
             continue
-        path = ("jobs", job_id, "steps", i)
+        path: JsonPath = (*base, "steps", i)
         run = step.get("run")
         out.append(
             StepView(
@@ -82,6 +86,30 @@ def _images(job_id: str, raw: dict[str, Any], steps: tuple[StepView, ...]) -> tu
     return tuple(out)
 
 
+def _action_job(data: dict[str, Any]) -> JobView:
+    """A composite or Docker action (``action.yml``): its steps as one job, ``action``."""
+    runs = as_map(data.get("runs"))
+    steps = _steps("runs", {"steps": runs.get("steps")}, prefix=("runs",))
+    images = [
+        ImageRef(s.uses[len("docker://") :], (*s.path, "uses"))
+        for s in steps
+        if s.uses and s.uses.startswith("docker://")
+    ]
+    image = as_str(runs.get("image"))
+    if image and image.startswith("docker://"):
+        images.append(ImageRef(image[len("docker://") :], ("runs", "image")))
+    return JobView(
+        id="action",
+        path=("runs",),
+        name=as_str(data.get("name")) or "action",
+        kind=JobKind.OTHER,
+        steps=steps,
+        env=as_map(runs.get("env")),
+        images=tuple(images),
+        raw=runs,
+    )
+
+
 def read(
     data: dict[str, Any],
     *,
@@ -91,6 +119,7 @@ def read(
     duplicates: tuple[Duplicate, ...] = (),
 ) -> PipelineView:
     """Read a workflow (the ``on:`` key stays the string ``"on"`` in lenient data)."""
+    action = "jobs" not in data and isinstance(data.get("runs"), dict)
     on = data.get("on", data.get("true"))
     top_perms = data.get("permissions")
     top_oidc = as_map(top_perms).get("id-token") == "write" or top_perms == "write-all"
@@ -146,6 +175,8 @@ def read(
                 raw=raw,
             )
         )
+    if action:
+        jobs.append(_action_job(data))
     return PipelineView(
         platform=Platform.GITHUB,
         file=file,
@@ -156,6 +187,8 @@ def read(
         triggers=_triggers(on),
         jobs=tuple(jobs),
         env=as_map(data.get("env")),
-        template=False,
+        # An action's steps run inside the calling workflow's jobs.
+        template=action,
+        action=action,
         duplicates=duplicates,
     )

@@ -17,7 +17,7 @@ from mlopsgen.policy.readers._util import (
 )
 from mlopsgen.policy.view import ImageRef, IncludeRef, JobView, PipelineView, StepView
 from mlopsgen.spec.model import Platform
-from mlopsgen.yamlio import Duplicate, Tagged
+from mlopsgen.yamlio import Duplicate, JsonPath, Tagged
 
 __all__ = ["RESERVED", "read"]
 
@@ -53,16 +53,24 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve(name: str, data: dict[str, Any], seen: frozenset[str]) -> dict[str, Any]:
+def _resolve(
+    name: str, data: dict[str, Any], seen: frozenset[str], provided: dict[str, str]
+) -> dict[str, Any]:
+    """The job with its ``extends:`` bases merged in.
+
+    ``provided`` gets, per key, the job that defines it (findings point there).
+    """
     raw = as_map(data.get(name))
     bases = strings(raw.get("extends"))
     if not bases:
+        provided.update(dict.fromkeys(raw, name))
         return raw
     merged: dict[str, Any] = {}
     for base in bases:
         if base in seen or base not in data:
             continue
-        merged = _merge(merged, _resolve(base, data, seen | {base}))
+        merged = _merge(merged, _resolve(base, data, seen | {base}, provided))
+    provided.update(dict.fromkeys(raw, name))
     return _merge(merged, raw)
 
 
@@ -164,17 +172,23 @@ def read(
     default_image = _image(default.get("image")) or _image(data.get("image"))
     default_timeout = duration_minutes(default.get("timeout"))
     collected: list[tuple[str, dict[str, Any], str, bool]] = []
+    aliases: dict[JsonPath, JsonPath] = {}
     for job_id, value in data.items():
         if job_id in RESERVED or job_id.startswith(".") or not isinstance(value, dict):
             continue
-        raw = _resolve(job_id, data, frozenset({job_id}))
+        provided: dict[str, str] = {}
+        raw = _resolve(job_id, data, frozenset({job_id}), provided)
         if not any(k in raw for k in ("script", "trigger", "extends", "stage", "run")):
             continue
+        for key, owner in provided.items():
+            if owner != job_id:
+                aliases[(job_id, key)] = (owner, key)
         inherit = as_map(raw.get("inherit")).get("default", True)
         if inherit is not False:
             for key in ("before_script", "after_script", "timeout", "tags", "interruptible"):
                 if key in default and key not in raw:
                     raw = {**raw, key: default[key]}
+                    aliases[(job_id, key)] = ("default", key)
         stage = as_str(raw.get("stage")) or "test"
         explicit = "needs" in raw
         collected.append((job_id, raw, stage, explicit))
@@ -267,4 +281,5 @@ def read(
         env=as_map(data.get("variables")),
         template=template,
         duplicates=duplicates,
+        aliases=aliases,
     )

@@ -87,6 +87,7 @@ _ALL: tuple[Rule, ...] = (
     engine.NotYaml(),
     engine.NotAPipeline(),
     engine.UnreadablePipeline(),
+    engine.IncludeNotFollowed(),
     engine.InvalidSpec(),
     engine.WaiverProblem(),
     engine.LockedRuleWeakened(),

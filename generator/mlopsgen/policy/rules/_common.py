@@ -6,20 +6,74 @@ import re
 from collections.abc import Iterator
 
 from mlopsgen.pipeline.model import JobKind
+from mlopsgen.policy.readers._util import as_str
 from mlopsgen.policy.view import JobView, PipelineView, StepView
 from mlopsgen.spec.model import Platform
 
 __all__ = [
     "DEFAULT_PRODUCTION",
+    "PUBLISHERS",
+    "PUBLISH_COMMAND",
     "deploys",
     "is_ml",
     "is_production",
+    "publishes",
     "scripts",
     "soft_fail_setting",
 ]
 
+#: Actions that publish what the job built: a job using one is a release job.
+PUBLISHERS = (
+    "pypa/gh-action-pypi-publish",
+    "rubygems/release-gem",
+    "jreleaser/release-action",
+    "goreleaser/goreleaser-action",
+    "softprops/action-gh-release",
+    "ncipollo/release-action",
+    "release-drafter/release-drafter",
+    "googleapis/release-please-action",
+    "docker/build-push-action",
+    "redhat-actions/push-to-registry",
+    "aws-actions/amazon-ecs-deploy-task-definition",
+    "aws-actions/aws-cloudformation-github-deploy",
+    "azure/aci-deploy",
+    "azure/container-apps-deploy-action",
+    "azure/functions-action",
+    "azure/webapps-deploy",
+    "cloudflare/wrangler-action",
+    "google-github-actions/deploy-appengine",
+    "google-github-actions/deploy-cloudrun",
+    "google-github-actions/deploy-cloud-functions",
+)
+#: Registry uploads whose public registries accept OIDC (Trusted Publishing): PyPI, npm,
+#: RubyGems, crates.io, NuGet; with the launchers people put in front of them.
+PUBLISH_COMMAND = re.compile(
+    r"(?<![\w-])((?:(?:python[0-9.]*|py)\s+-m\s+|pipx\s+run\s+|uvx\s+|uv\s+run\s+)?"
+    r"twine(?:[=<>~]=?[\w.]+)?\s+upload|uv\s+publish|poetry\s+publish|pdm\s+publish|"
+    r"hatch\s+publish|flit\s+publish|maturin\s+(?:publish|upload)|"
+    r"(?:bunx\s+|npx\s+)?npm\s+publish|pnpm\s+publish|yarn\s+(?:npm\s+)?publish|bun\s+publish|"
+    r"(?:bundle\s+exec\s+)?gem\s+push|cargo\s+(?:\+\S+\s+)?publish|"
+    r"(?:dotnet\s+)?nuget(?:\.exe)?\s+push)(?![\w-])"
+)
+
+
+def publishes(job: JobView) -> bool:
+    """True when a step publishes: a well-known publishing action or an upload command."""
+    for step in job.steps:
+        name = (step.uses or "").partition("@")[0].lower()
+        if name.startswith(PUBLISHERS) and (as_str(step.inputs.get("push")) or "") != "false":
+            return True
+        run = step.run or ""
+        if any(w in run for w in ("publish", "push", "upload", "release")) and (
+            PUBLISH_COMMAND.search(run) or _RELEASE_UPLOAD.search(run)
+        ):
+            return True
+    return False
+
+
 #: Environment names that mean production (case-insensitive, whole name or prefix).
 DEFAULT_PRODUCTION = r"(prod|production|prd|live)([-_.\s].*)?"
+_RELEASE_UPLOAD = re.compile(r"\bgh\s+release\s+(?:create|upload)\b|\bdocker\s+push\b")
 _ML_KINDS = frozenset({JobKind.TRAIN, JobKind.GATE, JobKind.DATA})
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mlopsgen.diagnostics import Severity
 from mlopsgen.pipeline.model import JobKind
 from mlopsgen.policy.base import Finding, PipelineRule
 from mlopsgen.policy.readers._util import as_list, as_map, as_str, strings
-from mlopsgen.policy.rules._common import scripts
-from mlopsgen.policy.view import PipelineView
+from mlopsgen.policy.rules._common import publishes, scripts
+from mlopsgen.policy.view import PipelineView, StepView
 from mlopsgen.spec.model import Platform
 
 __all__ = ["ArtifactExposure", "CachePoisoning", "InsecureTransport", "PersistedCredentials"]
@@ -62,7 +63,91 @@ class PersistedCredentials(PipelineRule):
                         )
 
 
-_CACHE_ACTIONS = re.compile(r"^(actions/cache|actions/setup-\w+|astral-sh/setup-uv)\b")
+@dataclass(frozen=True)
+class _CacheControl:
+    """How an action's caching is switched: the input, and whether it caches by default.
+
+    ``opt_out`` inputs (``lookup-only``, ``no-cache``) turn caching off when true; the
+    others turn it on when set to anything but false or empty. ``since`` is the first
+    major version whose default caches (older tags do not).
+    """
+
+    field: str | None
+    default: bool
+    opt_out: bool = False
+    since: int = 0
+    #: Caching applies only when this input is set (setup-buildx caches a pinned version).
+    requires: str | None = None
+
+
+#: Actions that restore a cache, and how (zizmor's cache-aware list; the actions' own
+#: action.yml files for the defaults).
+CACHE_AWARE: dict[str, tuple[_CacheControl, ...]] = {
+    "actions/cache": (_CacheControl("lookup-only", True, opt_out=True),),
+    "actions/cache/restore": (_CacheControl("lookup-only", True, opt_out=True),),
+    "actions/setup-java": (_CacheControl("cache", False),),
+    "actions/setup-go": (_CacheControl("cache", True, since=4),),
+    "actions/setup-node": (
+        _CacheControl("cache", False),
+        _CacheControl("package-manager-cache", True, since=5),
+    ),
+    "actions/setup-python": (_CacheControl("cache", False),),
+    "actions/setup-dotnet": (_CacheControl("cache", False),),
+    "astral-sh/setup-uv": (_CacheControl("enable-cache", True, since=6),),
+    "swatinem/rust-cache": (_CacheControl("lookup-only", True, opt_out=True),),
+    "ruby/setup-ruby": (_CacheControl("bundler-cache", False),),
+    "pyo3/maturin-action": (_CacheControl("sccache", False),),
+    "mlugg/setup-zig": (_CacheControl("use-cache", True),),
+    "oven-sh/setup-bun": (_CacheControl("no-cache", True, opt_out=True),),
+    "determinatesystems/magic-nix-cache-action": (_CacheControl("use-gha-cache", True),),
+    "graalvm/setup-graalvm": (_CacheControl("cache", False),),
+    "gradle/actions/setup-gradle": (_CacheControl("cache-disabled", True, opt_out=True),),
+    "gradle/gradle-build-action": (_CacheControl("cache-disabled", True, opt_out=True),),
+    "actions-rust-lang/setup-rust-toolchain": (_CacheControl("cache", True),),
+    "mozilla-actions/sccache-action": (_CacheControl(None, True),),
+    "nix-community/cache-nix-action": (_CacheControl(None, True),),
+    "awalsh128/cache-apt-pkgs-action": (_CacheControl(None, True),),
+    "jdx/mise-action": (_CacheControl("cache", True),),
+    "ramsey/composer-install": (_CacheControl("ignore-cache", True, opt_out=True),),
+    "docker/setup-buildx-action": (_CacheControl("cache-binary", True, requires="version"),),
+    "docker/build-push-action": (_CacheControl("cache-from", False),),
+}
+_MAJOR = re.compile(r"v?(\d+)(?:\.|$)")
+_FALSY = frozenset({"false", "", "no", "0", "off"})
+
+
+def _cached_by(step: StepView) -> str | None:
+    """The input (or ``default``) that makes a cache-aware step restore a cache, if any."""
+    name, _, ref = (step.uses or "").partition("@")
+    controls = CACHE_AWARE.get(name.lower())
+    if controls is None:
+        return None
+    major = _MAJOR.match(ref)
+    for control in controls:
+        if control.requires and not step.inputs.get(control.requires):
+            continue
+        if control.field is None:
+            return "always"
+        value = step.inputs.get(control.field)
+        if value is None:
+            if control.default and not (major and int(major.group(1)) < control.since):
+                return f"by default (no `{control.field}:`)"
+            continue
+        text = (as_str(value) or "").strip().lower()
+        if "${{" in text:
+            return f"`{control.field}: {text}`"
+        on = text not in _FALSY
+        if on != control.opt_out:
+            return f"`{control.field}: {as_str(value)}`"
+    return None
+
+
+def _release_triggers(view: PipelineView) -> bool:
+    """Started by a release, a tag push, or a push to a release branch."""
+    if view.triggers & {"release", "tag"}:
+        return True
+    push = as_map(as_map(view.data.get("on")).get("push"))
+    return any("release" in b.lower() for b in strings(push.get("branches")))
 
 
 class CachePoisoning(PipelineRule):
@@ -70,10 +155,15 @@ class CachePoisoning(PipelineRule):
 
     Caches are written by other runs, pull requests included; a release that restores
     one can ship what a pull request planted (GitHub cache poisoning, the GitLab
-    cache-sharing report). Reported: caches in deploy jobs, and on GitHub in every job
-    of a workflow that tags or release events start (``actions/setup-go`` caches unless
-    told ``cache: false``). GitLab's ``cache: unprotect: true`` shares protected-branch
-    caches with everyone.
+    cache-sharing report). Reported: caches in deploy jobs; on GitHub also in every job of
+    a workflow that a release, a tag push or a push to a ``release*`` branch starts, and
+    in jobs that publish with a well-known action (``pypa/gh-action-pypi-publish``,
+    ``docker/build-push-action``, ``softprops/action-gh-release``, ...). Actions that cache
+    unless told otherwise count (``actions/setup-go`` from v4, ``setup-node``'s
+    ``package-manager-cache`` from v5, ``astral-sh/setup-uv`` from v6, ``Swatinem/rust-cache``,
+    ``oven-sh/setup-bun``, ``gradle/actions/setup-gradle``, ``sccache``...); older major
+    versions of those that did not cache by default do not. GitLab's ``cache: unprotect:
+    true`` shares protected-branch caches with everyone.
 
     Anti-pattern::
 
@@ -98,8 +188,8 @@ class CachePoisoning(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per cache in a deploy job and per unprotected GitLab cache."""
-        # A workflow that tags or release events start builds what it publishes.
-        releasing = view.platform is Platform.GITHUB and bool(view.triggers & {"release", "tag"})
+        # A workflow that release events or tags start builds what it publishes.
+        releasing = view.platform is Platform.GITHUB and _release_triggers(view)
         for job in view.jobs:
             if view.platform is Platform.GITLAB:
                 for i, cache in enumerate(as_list(job.raw.get("cache"))):
@@ -117,25 +207,20 @@ class CachePoisoning(PipelineRule):
                             hint="build what you ship from scratch: no cache in deploy jobs",
                         )
                 continue
-            if job.kind is not JobKind.DEPLOY and not releasing:
+            if job.kind is JobKind.DEPLOY:
+                what = f"deploy job {job.id!r}"
+            elif releasing:
+                what = f"job {job.id!r} of a release workflow"
+            elif view.platform is Platform.GITHUB and publishes(job):
+                what = f"publishing job {job.id!r}"
+            else:
                 continue
-            what = (
-                f"deploy job {job.id!r}"
-                if job.kind is JobKind.DEPLOY
-                else f"job {job.id!r} of a release workflow"
-            )
             for step in job.steps:
                 uses = step.uses or ""
-                cache = step.inputs.get("cache")
-                cached = (
-                    uses.startswith("actions/cache")
-                    or (_CACHE_ACTIONS.match(uses) and cache not in (None, False, "", "false"))
-                    or (uses.startswith("actions/setup-go") and cache not in (False, "false"))
-                    or uses.startswith("Cache@")
-                )
-                if cached:
+                how = "Cache task" if uses.startswith("Cache@") else _cached_by(step)
+                if how:
                     yield Finding(
-                        f"{what} restores a cache ({uses.partition('@')[0]})",
+                        f"{what} restores a cache ({uses.partition('@')[0]}, {how})",
                         step.path,
                         hint="build what you ship from scratch: no cache in release jobs",
                     )

@@ -10,6 +10,7 @@ from mlopsgen.diagnostics import Severity
 from mlopsgen.policy.base import EngineRule
 
 __all__ = [
+    "IncludeNotFollowed",
     "InvalidSpec",
     "LockedRuleWeakened",
     "NotAPipeline",
@@ -83,6 +84,32 @@ class UnreadablePipeline(EngineRule):
 
     id = "PARSE-003"
     severity = Severity.MEDIUM
+
+
+class IncludeNotFollowed(EngineRule):
+    """An include or template is not followed, so part of the pipeline is not audited.
+
+    The audit reads a pipeline split across files as one: GitLab ``include:`` of local
+    files (and ``extends:`` of jobs they define), Azure ``template:`` references to files
+    of the same repository, up to 20 levels deep. A local file that is missing, unreadable
+    or includes itself is reported at low severity: the jobs it should bring are not
+    audited. Includes of other projects, URLs, GitLab templates and components, templates
+    of other repositories and paths written with variables are reported as info: the
+    audit reads no network and no other repository (audit those files where they live).
+
+    Anti-pattern::
+
+        include:
+          - local: ci/deploy.yml    # no such file
+
+    Best practice::
+
+        include:
+          - local: .gitlab/ci/deploy.yml
+    """
+
+    id = "PARSE-004"
+    severity = Severity.LOW
 
 
 class InvalidSpec(EngineRule):

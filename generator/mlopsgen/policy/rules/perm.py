@@ -36,6 +36,9 @@ class DefaultPermissions(PipelineRule):
     repository's default ``GITHUB_TOKEN`` scope, which is read-write on many
     repositories. Start from ``permissions: {}`` and grant each job what it needs.
 
+    A workflow whose every job sets ``permissions:`` is not reported (zizmor agrees;
+    checkov's CKV2_GHA_1 reports it): the default scope reaches no job.
+
     Anti-pattern::
 
         on: push
@@ -60,7 +63,7 @@ class DefaultPermissions(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield one finding when jobs inherit the default scope."""
-        if "permissions" in view.data:
+        if "permissions" in view.data or view.action:
             return
         bare = [j.id for j in view.jobs if "permissions" not in j.raw]
         if bare:

@@ -10,9 +10,11 @@ from typing import Any
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy.base import Finding, Option, OptionType, PipelineRule
 from mlopsgen.policy.rules._common import scripts
+from mlopsgen.policy.rules._images import image_values
 from mlopsgen.policy.shell import DOWNLOAD_EXEC, logical_lines
 from mlopsgen.policy.view import PipelineView
 from mlopsgen.spec.model import Platform
+from mlopsgen.yamlio import JsonPath
 
 __all__ = [
     "ActionPinComment",
@@ -181,6 +183,13 @@ class ImagePinned(PipelineRule):
     ``services`` and ``docker://`` steps, GitLab ``image`` and ``services`` (and
     ``default:``), Azure ``resources.containers`` and job containers.
 
+    A reference written with an expression is checked for every value the file gives it:
+    a static ``matrix``, an input's default and choices, ``||`` fallbacks, GitLab and
+    Azure variables, Azure parameter defaults. One whose value is only known at run time
+    (a matrix from another job's output, ``$[ variables.x ]`` set by a script, a
+    predefined variable) cannot be checked, and is reported at low severity with
+    ``require_digest``.
+
     Anti-pattern::
 
         image: python:latest
@@ -202,30 +211,50 @@ class ImagePinned(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per unpinned image."""
-        refs = [*view.images, *(i for j in view.jobs for i in j.images)]
+        refs = [(None, i) for i in view.images] + [(j, i) for j in view.jobs for i in j.images]
         seen: set[tuple[str | int, ...]] = set()
-        for image in refs:
-            if image.path in seen or "$" in image.ref:
+        for job, image in refs:
+            if image.path in seen:
                 continue
             seen.add(image.path)
-            ref = image.ref.strip()
-            if _DIGEST.search(ref):
+            values = image_values(view, job, image.ref.strip())
+            if values is None:
+                if options["require_digest"]:
+                    yield Finding(
+                        f"image {image.ref.strip()!r} is chosen at run time: its pin cannot be "
+                        "checked",
+                        image.path,
+                        hint="list the images in the file, each pinned by digest",
+                        severity=Severity.LOW,
+                    )
                 continue
-            last = ref.rsplit("/", 1)[-1]
-            tag = last.partition(":")[2]
-            if not tag or tag == "latest":
-                yield Finding(
-                    f"image {ref!r} has no tag or uses latest: it runs whatever was pushed last",
-                    image.path,
-                    hint="pin a version and its digest: name:1.2.3@sha256:...",
-                )
-            elif options["require_digest"]:
-                yield Finding(
-                    f"image {ref!r} is pinned by tag only; tags can be re-pushed",
-                    image.path,
-                    hint="append the digest: @sha256:...",
-                    severity=Severity.MEDIUM,
-                )
+            for ref, origin in values.items():
+                finding = self._value(ref, origin, image.path, options)
+                if finding is not None:
+                    yield finding
+
+    @staticmethod
+    def _value(ref: str, origin: str, path: JsonPath, options: Mapping[str, Any]) -> Finding | None:
+        ref = ref.strip()
+        if not ref or _DIGEST.search(ref):
+            return None  # an empty matrix value means no container
+        last = ref.rsplit("/", 1)[-1]
+        tag = last.partition(":")[2]
+        if not tag or tag == "latest":
+            return Finding(
+                f"image {ref!r}{origin} has no tag or uses latest: it runs whatever was "
+                "pushed last",
+                path,
+                hint="pin a version and its digest: name:1.2.3@sha256:...",
+            )
+        if options["require_digest"]:
+            return Finding(
+                f"image {ref!r}{origin} is pinned by tag only; tags can be re-pushed",
+                path,
+                hint="append the digest: @sha256:...",
+                severity=Severity.MEDIUM,
+            )
+        return None
 
 
 class IncludePinned(PipelineRule):

@@ -117,6 +117,8 @@ class JobTimeout(PipelineRule):
             Platform.GITLAB: "timeout",
             Platform.AZURE: "timeoutInMinutes",
         }[view.platform]
+        if view.action:
+            return  # an action's steps run under the calling job's timeout
         for job in view.jobs:
             if job.uses and view.platform is not Platform.AZURE:
                 continue  # a reusable workflow or trigger: its own jobs carry the timeout
@@ -208,15 +210,17 @@ class HiddenCharacters(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per hidden character."""
-        if view.text.isascii():
-            return
-        for match in _HIDDEN.finditer(view.text):
-            yield Finding(
-                f"invisible character U+{ord(match.group(0)):04X} in the file",
-                (),
-                snippet=match.group(0),
-                hint="remove it",
-            )
+        for source, text, _ in view.files():
+            if text.isascii():
+                continue
+            for match in _HIDDEN.finditer(text):
+                yield Finding(
+                    f"invisible character U+{ord(match.group(0)):04X} in the file",
+                    (),
+                    snippet=match.group(0),
+                    hint="remove it",
+                    source=source,
+                )
 
 
 class DuplicateKeys(PipelineRule):
@@ -243,10 +247,12 @@ class DuplicateKeys(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per duplicate key."""
-        for dup in view.duplicates:
-            yield Finding(
-                f"key {dup.key!r} is given twice (first on line {dup.first.line}); "
-                "only the last one counts",
-                hint="remove one of the two",
-                mark=dup.second,
-            )
+        for source, _, duplicates in view.files():
+            for dup in duplicates:
+                yield Finding(
+                    f"key {dup.key!r} is given twice (first on line {dup.first.line}); "
+                    "only the last one counts",
+                    hint="remove one of the two",
+                    mark=dup.second,
+                    source=source,
+                )

@@ -108,15 +108,16 @@ class LiteralCredentials(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per literal credential."""
-        text = view.text
-        tokens = any(t in text for t in _TOKEN_HINTS)
-        for match in _TOKENS.finditer(text) if tokens else ():
-            yield Finding(
-                "a credential in a known token format is written in the file",
-                (),
-                snippet=match.group(0),
-                hint="revoke it now, then read it from the secret store",
-            )
+        for source, text, _ in view.files():
+            tokens = any(t in text for t in _TOKEN_HINTS)
+            for match in _TOKENS.finditer(text) if tokens else ():
+                yield Finding(
+                    "a credential in a known token format is written in the file",
+                    (),
+                    snippet=match.group(0),
+                    hint="revoke it now, then read it from the secret store",
+                    source=source,
+                )
         for job in view.jobs:
             containers = [(job.raw.get("container"), (*job.path, "container"))]
             containers += [
@@ -263,13 +264,15 @@ class WholeSecretsContext(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per use of the whole secrets context."""
-        for match in _WHOLE.finditer(view.text):
-            yield Finding(
-                "the whole secrets context is exposed",
-                (),
-                snippet=match.group(0),
-                hint="reference secrets by name",
-            )
+        for source, text, _ in view.files():
+            for match in _WHOLE.finditer(text):
+                yield Finding(
+                    "the whole secrets context is exposed",
+                    (),
+                    snippet=match.group(0),
+                    hint="reference secrets by name",
+                    source=source,
+                )
 
 
 _DEBUG_VARS = frozenset(
@@ -424,6 +427,13 @@ _SECRET_REF = re.compile(
     r"\$\([A-Za-z_.]*(?:TOKEN|SECRET|PASSWORD|API_?KEY|Token|Secret|Password)[A-Za-z_.]*\)"
 )
 _TRANSFER = re.compile(r"\b(curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm)\b")
+#: A credential file sent as the request body (``--data @.secrets``, ``-F f=@~/.netrc``).
+_CREDENTIAL_FILE = re.compile(
+    r"(?:--data(?:-binary|-raw|-urlencode)?|-d|--form|-F|--upload-file|-T|--post-file|"
+    r"--body-file|-InFile)[=\s]+['\"]?(?:[\w-]+=)?@?(?:[~.$\w{}/-]*/)?"
+    r"(\.secrets?|\.env|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.dockercfg|config\.json|"
+    r"credentials(?:\.json)?|id_rsa|id_ed25519|kubeconfig|[\w.-]*\.pem|[\w.-]*\.key)\b"
+)
 
 
 class SecretExfiltration(PipelineRule):
@@ -433,7 +443,9 @@ class SecretExfiltration(PipelineRule):
     theft leaves the runner; legitimate calls belong in a reviewed script or action, with
     the secret read from the environment by the tool, not pasted into a URL or header.
     Calls to the CI platform's own token endpoints and to the secret store (the
-    ``trusted`` option) are how OIDC logins work, and are not reported.
+    ``trusted`` option) are how OIDC logins work, and are not reported. A credential file
+    sent as the request body (``--data @.secrets``, ``-F file=@~/.netrc``, ``-T
+    kubeconfig``) counts as a secret.
 
     Anti-pattern::
 
@@ -479,7 +491,11 @@ class SecretExfiltration(PipelineRule):
             staged = any(_SECRET_REF.search(x) and not _TRANSFER.search(x) for x in lines)
             for line in lines:
                 tool = _TRANSFER.search(line)
-                secret = staged or bool(_SECRET_REF.search(line)) if tool else False
+                secret = (
+                    staged or bool(_SECRET_REF.search(line) or _CREDENTIAL_FILE.search(line))
+                    if tool
+                    else False
+                )
                 if tool and secret and not any(t in line for t in trusted):
                     yield Finding(
                         f"job {job.id!r} sends a secret with {tool.group(1)}",

@@ -9,7 +9,7 @@ from typing import Any
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy.base import Finding, Option, OptionType, PipelineRule
 from mlopsgen.policy.readers._util import as_map, as_str
-from mlopsgen.policy.rules._common import deploys
+from mlopsgen.policy.rules._common import deploys, publishes
 from mlopsgen.policy.view import JobView, PipelineView
 from mlopsgen.spec.model import Platform
 
@@ -190,7 +190,10 @@ class PipelineRules(PipelineRule):
     Without ``workflow: rules`` a pipeline runs for every push and merge request event,
     twice for branches with an open merge request, and on sources nobody chose. The
     legacy ``only``/``except`` keywords cannot express the protected-ref conditions that
-    deploys need.
+    deploys need. A fragment meant to be included (no jobs of its own, or a ``spec:``
+    header) needs no ``workflow: rules``: the including pipeline sets them. Rules brought
+    in by YAML merge keys (``<<: *if-merge-request``) count (checkov's CKV_GITLABCI_2
+    does not read merge keys).
 
     Anti-pattern::
 
@@ -310,7 +313,14 @@ class DispatchInputs(PipelineRule):
     """A release or deploy workflow takes ``workflow_dispatch`` inputs.
 
     Inputs let whoever triggers the run change what is built or where it goes, outside
-    review; SLSA asks that a build's only parameters be its entry point and source.
+    review; SLSA asks that a build's only parameters be its entry point and source. A
+    workflow releases when a job deploys (an environment, a deploy/release/publish name)
+    or publishes (a publishing action such as ``pypa/gh-action-pypi-publish`` or
+    ``docker/build-push-action``, a registry upload, ``gh release create``, ``docker
+    push``).
+
+    Unlike checkov's CKV_GHA_7, which reports every workflow with inputs, test, benchmark
+    and maintenance workflows are not reported: their inputs change no shipped artifact.
 
     Anti-pattern::
 
@@ -335,9 +345,11 @@ class DispatchInputs(PipelineRule):
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding when a deploying workflow takes dispatch inputs."""
         dispatch = as_map(as_map(view.data.get("on")).get("workflow_dispatch"))
-        if dispatch.get("inputs") and any(True for _ in deploys(view)):
+        if not dispatch.get("inputs"):
+            return
+        if any(True for _ in deploys(view)) or any(publishes(j) for j in view.jobs):
             yield Finding(
-                "a deploying workflow takes workflow_dispatch inputs",
+                "a workflow that deploys or publishes takes workflow_dispatch inputs",
                 ("on", "workflow_dispatch", "inputs"),
                 hint="derive versions from the tag; drop the inputs",
             )
