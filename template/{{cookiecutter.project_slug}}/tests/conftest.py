@@ -1,7 +1,11 @@
-"""Fixtures: a throw-away copy of the repository's spec and data in tmp_path.
+"""Fixtures: a throw-away copy of the tests' own workspace in tmp_path.
 
-Tasks write their models and reports next to the spec they are given, so the
-tests never touch the repository's own models/ or reports/.
+The workspace (tests/fixtures/workspace: a spec, the sample data and the champion's
+metrics) is fixed, so these tests check the code, whatever the repository's mlops.yaml
+and data say: a broken row or an unreachable threshold there fails the pipeline's
+data-validate or model-gate job, not the unit tests. Tasks write their models and
+reports next to the spec they are given, so the tests never touch the repository's
+own models/ or reports/.
 """
 
 from __future__ import annotations
@@ -14,13 +18,12 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+WORKSPACE = Path(__file__).resolve().parent / "fixtures" / "workspace"
 
 
 def make_workspace(target: Path) -> Path:
-    """Copy mlops.yaml, data/ and models/champion/ into target; return the spec path."""
-    shutil.copy(REPO / "mlops.yaml", target / "mlops.yaml")
-    shutil.copytree(REPO / "data", target / "data")
-    shutil.copytree(REPO / "models" / "champion", target / "models" / "champion")
+    """Copy the fixed workspace into target; return the path of its mlops.yaml."""
+    shutil.copytree(WORKSPACE, target, dirs_exist_ok=True)
     return target / "mlops.yaml"
 
 

@@ -1,4 +1,4 @@
-"""Drift: the shipped batch passes; a shifted batch fails, naming the features."""
+"""Drift: the sample batch passes; a shifted batch fails, naming the features."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .conftest import edit_spec
 
 
 def _shifted_batch(spec: Path) -> tuple[Path, list[str]]:
-    """The shipped batch with every numeric feature moved by three reference spreads."""
+    """The sample batch with every numeric feature moved by three reference spreads."""
     settings = load_settings(spec)
     contract = load_contract(settings.contract)
     reference = pd.read_csv(settings.sources[0])
@@ -29,7 +29,7 @@ def _shifted_batch(spec: Path) -> tuple[Path, list[str]]:
 
 
 @pytest.mark.parametrize("method", ["psi", "ks"])
-def test_the_shipped_batch_does_not_drift(method: str, spec: Path) -> None:
+def test_the_sample_batch_does_not_drift(method: str, spec: Path) -> None:
     edit_spec(spec, monitoring={"drift": {"method": method, "threshold": 0.2}})
     assert drift.main(["--spec", str(spec)]) == 0
     report = json.loads((spec.parent / "reports/drift.json").read_text(encoding="utf-8"))

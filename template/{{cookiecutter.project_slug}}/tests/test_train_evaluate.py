@@ -1,4 +1,4 @@
-"""Training and evaluation: deterministic, and the shipped data meets the spec's thresholds."""
+"""Training and evaluation: deterministic, and the sample data meets the spec's thresholds."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_train_writes_the_model_and_evaluate_the_metrics(trained_spec: Path) -> 
     assert report["test_rows"] > 0
 
 
-def test_the_default_gate_passes_on_the_shipped_data(trained_spec: Path) -> None:
+def test_the_default_gate_passes_on_the_sample_data(trained_spec: Path) -> None:
     checks = gate.run_gate(load_settings(trained_spec))
     assert all(c.passed for c in checks), [c.message for c in checks if not c.passed]
 

@@ -1,4 +1,4 @@
-"""The data contract: the shipped data passes; a row that breaks it fails, naming row and column."""
+"""The data contract: the sample data passes; a row that breaks it fails, naming row and column."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from {{ cookiecutter.module_name }}.data import load_contract
 from {{ cookiecutter.module_name }}.settings import load_settings
 
 
-def test_the_shipped_data_is_valid(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_sample_data_is_valid(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert validate.main(["--spec", str(spec)]) == 0
     assert "data validation passed" in capsys.readouterr().out
     report = json.loads((spec.parent / "reports/data-validation.json").read_text(encoding="utf-8"))
