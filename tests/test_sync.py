@@ -298,6 +298,28 @@ def test_sigkill_during_render_leaves_old_or_new(repo: Path, after: int) -> None
         assert now == old, "killed before the journal: the old tree"
 
 
+@pytest.mark.parametrize("after", [0, 1, 4])
+def test_sigkill_during_update_leaves_old_or_new(repo: Path, after: int) -> None:
+    spec = repo / "mlops.yaml"
+    text = spec.read_text().replace('python: "3.11"', 'python: "3.12"')
+    spec.write_text(text.replace("platforms: [github, gitlab, azure]", "platforms: [github]"))
+    commit(repo, "python 3.12, github only")
+    paths = (WORKFLOW, ".gitlab-ci.yml", "pyproject.toml", LOCK_PATH)
+
+    def tree() -> dict[str, str | None]:
+        return {p: (repo / p).read_text() if (repo / p).exists() else None for p in paths}
+
+    old = tree()
+    assert _killed(repo, "replace", after, "update") == -signal.SIGKILL
+    if (repo / ".mlopsgen/journal.json").exists():
+        check(repo)  # any command completes the interrupted write first
+        now = tree()
+        assert now[".gitlab-ci.yml"] is None and now["pyproject.toml"] != old["pyproject.toml"]
+        assert check(repo).clean, "the new tree, complete and matching its lock"
+    else:
+        assert tree() == old, "killed before the journal: the old tree"
+
+
 @pytest.mark.parametrize(("method", "after"), [("write_text", 10), ("rename", 0)])
 def test_sigkill_during_new_leaves_no_tree(tmp_path: Path, method: str, after: int) -> None:
     code = _killed(tmp_path, method, after, "new", str(SPAM), "-o", str(tmp_path / "repo"))
