@@ -16,7 +16,7 @@ import yaml
 
 from mlopsgen.new import create_repository
 from mlopsgen.spec import load_spec
-from repo_paths import EXAMPLES, ROOT
+from tests.repo_paths import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import pytest
 from mlopsgen.render import render_managed
 from mlopsgen.spec import load_spec
 from mlopsgen.sync import managed_tree
-from repo_paths import EXAMPLES, ROOT
+from tests.repo_paths import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 

@@ -18,7 +18,7 @@ from mlopsgen import __version__
 from mlopsgen.new import create_repository
 from mlopsgen.scaffold import CONTEXT_KEYS, build_context
 from mlopsgen.spec import load_spec
-from repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult
 
 MINIMAL = "version: 1\nproject:\n  name: Spam Filter\n"
 

@@ -10,7 +10,7 @@ import pytest
 from mlopsgen.new import create_repository
 from mlopsgen.render import SCHEMA_PATH
 from mlopsgen.spec import schema_text
-from repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult
 
 SPAM = ROOT / "examples" / "spam-filter.yaml"
 PIPELINE_FILES = (

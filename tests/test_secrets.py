@@ -21,7 +21,7 @@ from mlopsgen.platforms.secrets_doc import LOCAL_COMMANDS, render_secrets_doc
 from mlopsgen.spec import load_spec, parse_spec
 from mlopsgen.spec.model import SecretProvider
 from mlopsgen.spec.secrets import canonical_ref, literal_secret, ref_problem, vault_ref_parts
-from repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult
 
 CASES = ROOT / "tests" / "cases" / "secrets"
 HEAD = "version: 1\nproject:\n  name: Spam Filter\n"

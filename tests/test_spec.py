@@ -12,7 +12,7 @@ import pytest
 from mlopsgen.spec import apply_defaults, load_schema, load_spec, parse_spec
 from mlopsgen.spec.model import DeployTarget, Platform
 from mlopsgen.spec.reference import field_paths, render_reference
-from repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult
 
 MINIMAL = "version: 1\nproject:\n  name: Spam Filter\n"
 

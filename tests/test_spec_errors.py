@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_paths import ROOT, CliResult
+from tests.repo_paths import ROOT, CliResult
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<rest>.+)$")
 

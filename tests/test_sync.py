@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from mlopsgen import resources, scaffold
 from mlopsgen.lock import BASE_PATH, LOCK_PATH, Mode, read_lock, sha256
 from mlopsgen.new import create_repository
 from mlopsgen.sync import check
-from repo_paths import ROOT, CliResult
+from tests.repo_paths import ROOT, CliResult
 
 SPAM = ROOT / "examples" / "spam-filter.yaml"
 WORKFLOW = ".github/workflows/ci.yml"
@@ -151,7 +151,7 @@ def test_check_without_lock_or_with_bad_spec(
 
 
 @pytest.fixture
-def new_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def new_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the template that a test may change, used by every render."""
     copy = tmp_path / "data"
     shutil.copytree(resources.data_root() / "template", copy / "template")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_paths import ROOT
+from tests.repo_paths import ROOT
 
 pytestmark = pytest.mark.slow
 

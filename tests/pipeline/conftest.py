@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,5 +19,5 @@ def example(request: pytest.FixtureRequest) -> Spec:
 
 
 @pytest.fixture
-def load_example() -> object:
+def load_example() -> Callable[[str], Spec]:
     return lambda name: load_spec(SPECS / f"{name}.yaml")

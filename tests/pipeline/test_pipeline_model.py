@@ -17,9 +17,22 @@ from mlopsgen.pipeline import (
 )
 
 
-def job(job_id: str = "a", **kw: object) -> Job:
-    kw.setdefault("commands", ("make test",))
-    return Job(id=job_id, kind=JobKind.TEST, **kw)
+def job(
+    job_id: str = "a",
+    *,
+    commands: tuple[str, ...] = ("make test",),
+    needs: tuple[str, ...] = (),
+    env: tuple[tuple[str, str], ...] = (),
+    environment: Environment | None = None,
+) -> Job:
+    return Job(
+        id=job_id,
+        kind=JobKind.TEST,
+        commands=commands,
+        needs=needs,
+        env=env,
+        environment=environment,
+    )
 
 
 def test_values_are_hashable_and_compare_by_value() -> None:

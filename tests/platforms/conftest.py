@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from platform_examples import EXAMPLES, example_spec
 
 from mlopsgen.pipeline import Pipeline, build_pipelines
 from mlopsgen.spec import Spec
+from tests.platforms.platform_examples import EXAMPLES, example_spec
 
 
 @pytest.fixture(params=EXAMPLES)

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ci_schemas import all_strings
-from platform_examples import EXAMPLES, example_spec
 
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, render_text
 from mlopsgen.spec import load_spec
 from mlopsgen.spec.model import Platform
+from tests.platforms.ci_schemas import all_strings
+from tests.platforms.platform_examples import EXAMPLES, example_spec
 
 REPO_EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 import yaml
-from ci_schemas import schema_errors
 from hypothesis import HealthCheck, given, settings
-from pipeline_strategies import pipelines, specs
-from platform_examples import example_spec
 
 from mlopsgen.pipeline import Pipeline, build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
 from mlopsgen.spec import Spec
 from mlopsgen.spec.model import Platform
+from tests.platforms.ci_schemas import schema_errors
+from tests.platforms.pipeline_strategies import pipelines, specs
+from tests.platforms.platform_examples import example_spec
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-from ci_schemas import schema_errors
 
 from mlopsgen.pipeline import SecretProvider, build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
@@ -27,6 +26,7 @@ from mlopsgen.platforms.github import STATIC_CREDENTIALS
 from mlopsgen.platforms.gitlab import STORE_TOKENS
 from mlopsgen.spec import Spec, load_spec
 from mlopsgen.spec.model import Platform
+from tests.platforms.ci_schemas import schema_errors
 
 CASES = Path(__file__).parents[1] / "cases" / "secrets"
 PROVIDERS = [p.value for p in SecretProvider]
@@ -168,7 +168,8 @@ def test_only_declared_jobs_get_secrets_on_gitlab(provider: str) -> None:
         for entry in (job.get("secrets") or {}).values():
             assert entry["token"] == f"${STORE_TOKENS[SecretProvider(provider)]}"
             assert entry["file"] is False
-        if envs[job_id] and envs[job_id].startswith("secrets-"):
+        env = envs[job_id]
+        if env and env.startswith("secrets-"):
             assert job["environment"]["action"] == "access"
 
 

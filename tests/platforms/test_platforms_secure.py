@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
-from pipeline_strategies import specs
-from platform_examples import example_spec
 
 from mlopsgen.pipeline import MAKE_TARGETS, Pipeline, build_pipelines
 from mlopsgen.platforms import PLATFORMS, render_text
@@ -19,6 +17,8 @@ from mlopsgen.platforms.github import SECRET_STEP as GH_SECRET_STEP
 from mlopsgen.platforms.gitlab import IMAGES
 from mlopsgen.spec import Spec
 from mlopsgen.spec.model import Platform
+from tests.platforms.pipeline_strategies import specs
+from tests.platforms.platform_examples import example_spec
 
 Example = tuple[str, Spec, tuple[Pipeline, ...]]
 _PINNED = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")

@@ -22,8 +22,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pipeline_strategies import pipelines as pipeline_models
-from platform_examples import EXAMPLES, example_spec
 
 from mlopsgen.pipeline import (
     Environment,
@@ -46,6 +44,8 @@ from mlopsgen.platforms.terraform import (
 )
 from mlopsgen.spec import Spec, load_spec
 from mlopsgen.spec.model import Platform
+from tests.platforms.pipeline_strategies import pipelines as pipeline_models
+from tests.platforms.platform_examples import EXAMPLES, example_spec
 
 # --- what the providers accept (their documentation, argument by argument) ----------------
 

@@ -1,7 +1,7 @@
 """Maintainer tool: print or fill the finding lines of every fail case (review before commit).
 
-python tests/policy/fill_cases.py            # show what each case finds
-python tests/policy/fill_cases.py --write    # add `lines:` to fail cases that lack it
+python -m tests.policy.fill_cases            # show what each case finds (from the repo root)
+python -m tests.policy.fill_cases --write    # add `lines:` to fail cases that lack it
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 
-from cases import CASES, load_cases, run_case
+from tests.policy.cases import CASES, load_cases, run_case
 
 
 def main() -> None:
@@ -24,7 +24,10 @@ def main() -> None:
         return
     for file in sorted(CASES.glob("*.yaml")):
         text = file.read_text()
-        rule = re.search(r"^rule: (\S+)", text, re.M).group(1)
+        rule_line = re.search(r"^rule: (\S+)", text, re.M)
+        if rule_line is None:
+            raise SystemExit(f"{file}: no `rule:` line")
+        rule = rule_line.group(1)
         queue = list(found.get(rule, []))
 
         def fill(match: re.Match[str], queue: list[list[int]] = queue) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_paths import CliResult
+from tests.repo_paths import CliResult
 
 Run = Callable[..., CliResult]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cases import TODAY
 from mlopsgen.policy import AuditSettings, audit
-from repo_paths import ROOT
+from tests.policy.cases import TODAY
+from tests.repo_paths import ROOT
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -19,7 +19,7 @@ def test_strict_audit_of_the_corpus_never_crashes() -> None:
     reports = list(audit([CORPUS], AuditSettings(today=TODAY, packs=("strict",))))
     expected = sum(1 for p in CORPUS.rglob("*") if p.suffix in {".yml", ".yaml"})
     assert len(reports) == expected
-    parse = Counter()
+    parse: Counter[str] = Counter()
     for report in reports:
         # PARSE-004 (an include not followed) is a finding about part of a readable file.
         problems = [r for r in report.results if r.rule in {"PARSE-001", "PARSE-002", "PARSE-003"}]

@@ -11,7 +11,7 @@ from mlopsgen.policy.base import Target
 from mlopsgen.policy.docs import option_help, rules_markdown
 from mlopsgen.policy.packs import available_packs, load_policy
 from mlopsgen.policy.rules import RULES
-from repo_paths import ROOT
+from tests.repo_paths import ROOT
 
 REGENERATE = "mlopsgen rules --format markdown > docs/rules.md"
 

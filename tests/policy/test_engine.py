@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cases import TODAY, only
 from mlopsgen.diagnostics import Severity
 from mlopsgen.errors import UserError
-from mlopsgen.policy import AuditSettings, Engine, PackError, audit, load_policy
+from mlopsgen.policy import AuditSettings, Engine, PackError, Result, audit, load_policy
 from mlopsgen.policy.base import OptionType, Target, matches
 from mlopsgen.policy.rules import RULES
+from tests.policy.cases import TODAY, only
 
 WORKFLOW = """\
 on: {push: {branches: [main]}}
@@ -201,7 +201,7 @@ jobs:
 def test_inline_waivers_scope_expiry_unused_and_malformed() -> None:
     engine = Engine(only("GATE-004"), AuditSettings(today=TODAY))
     report = engine.pipeline(INLINE, file="ci.yml", path=".github/workflows/ci.yml")
-    by_rule = {}
+    by_rule: dict[str, list[Result]] = {}
     for r in report.results:
         by_rule.setdefault(r.rule, []).append(r)
     gate = sorted(by_rule["GATE-004"], key=lambda r: r.location.line or 0)

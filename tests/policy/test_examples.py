@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from cases import TODAY
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy import AuditSettings, audit
 from mlopsgen.render import render_managed
 from mlopsgen.spec import load_spec
-from repo_paths import EXAMPLES
+from tests.policy.cases import TODAY
+from tests.repo_paths import EXAMPLES
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cases import TODAY
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy import AuditSettings, audit
 from mlopsgen.policy.engine import FileReport, Result
+from tests.policy.cases import TODAY
 
 STRICT = AuditSettings(today=TODAY, packs=("strict",))
 

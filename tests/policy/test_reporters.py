@@ -9,11 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from cases import TODAY
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy import AuditSettings, audit
 from mlopsgen.policy.engine import FileReport
 from mlopsgen.policy.reporters import REPORTERS, OutputFormat, RunInfo, render
+from tests.policy.cases import TODAY
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text())
 INFO = RunInfo(packs=("strict",), fail_on=Severity.MEDIUM)

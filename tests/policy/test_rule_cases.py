@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cases import load_cases, run_case
 from mlopsgen.policy.base import Target
 from mlopsgen.policy.rules import RULES
+from tests.policy.cases import load_cases, run_case
 
 CASES = load_cases()
 

@@ -1,0 +1,1 @@
+"""The typed pipeline model built from a spec."""

@@ -1,0 +1,1 @@
+"""CI platform emitters: GitHub Actions, GitLab CI, Azure Pipelines, Terraform."""

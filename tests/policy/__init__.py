@@ -1,0 +1,1 @@
+"""Policy engine, rule cases, reporters and the audit/rules commands."""
