@@ -19,7 +19,7 @@ from mlopsgen.diagnostics import Diagnostic, Location, Severity
 from mlopsgen.errors import SpecError, UserError
 from mlopsgen.policy.base import Finding, PipelineRule, Rule, SpecRule, matches
 from mlopsgen.policy.discover import Unit, discover
-from mlopsgen.policy.includes import LocalFiles, lookup
+from mlopsgen.policy.includes import LocalFiles, longest_prefix, lookup
 from mlopsgen.policy.packs import DEFAULT_PACKS, Policy, RuleConfig, load_policy
 from mlopsgen.policy.rules import RULES
 from mlopsgen.policy.source import MAX_BYTES, ParseProblem, read_pipeline
@@ -142,11 +142,8 @@ class _Positions:
         return self._starts[source]
 
     def _alias(self, path: JsonPath) -> JsonPath:
-        for n in range(len(path), 0, -1):
-            target = self.aliases.get(path[:n])
-            if target is not None:
-                return (*target, *path[n:])
-        return path
+        found = longest_prefix(self.aliases, path)
+        return path if found is None else (*found[0], *found[1])
 
     def locate(self, finding: Finding) -> tuple[str, int | None, int | None]:
         source = self.index.get(finding.source, 0) if finding.source else 0
@@ -307,14 +304,16 @@ class Engine:
         """Audit one pipeline file's text (``files``: where its local includes are read)."""
         view = self.read(text, file=file, path=path, files=files)
         if isinstance(view, ParseProblem):
-            report = FileReport(file, "pipeline")
-            res = self.engine_result(
-                view.rule, view.message, Location(file, view.line, view.column), view.hint
-            )
-            if res:
-                report.results.append(res)
-            return report
+            return self.unreadable(file, view)
         return self.view(view, waivers=waivers, used=used)
+
+    def unreadable(self, file: str, problem: ParseProblem) -> FileReport:
+        """The report of a file that cannot be audited: the problem's engine finding."""
+        report = FileReport(file, "pipeline")
+        where = Location(file, problem.line, problem.column)
+        res = self.engine_result(problem.rule, problem.message, where, problem.hint)
+        report.results += [res] if res else []
+        return report
 
     def read(
         self, text: str, *, file: str, path: str, files: LocalFiles | None = None
@@ -334,11 +333,9 @@ class Engine:
         """Audit a pipeline that is already read."""
         file = view.file
         report = FileReport(file, "pipeline", view.platform)
+        positions = _Positions(view)
         inline: list[Waiver] = []
-        for source_file, text, node in (
-            (file, view.text, view.node),
-            *((s.file, s.text, s.node) for s in view.sources),
-        ):
+        for source_file, text, node in positions.files:
             found, problems = parse_inline(text, file=source_file, node=node)
             inline += found
             for problem in problems:
@@ -349,7 +346,6 @@ class Engine:
                     report.results.append(res)
         all_waivers = [*waivers, *inline]
         mine: set[Waiver] = set()
-        positions = _Positions(view)
         for include in view.include_problems:
             res = self.engine_result(
                 "PARSE-004",
@@ -556,13 +552,6 @@ def _relative(unit: Unit, path: Path) -> str:
     return path.as_posix()
 
 
-def _unreadable(engine: Engine, file: str, problem: ParseProblem) -> FileReport:
-    report = FileReport(file, "pipeline")
-    res = engine.engine_result(problem.rule, problem.message, Location(file), problem.hint)
-    report.results += [res] if res else []
-    return report
-
-
 def _texts(
     unit: Unit, engine: Engine, on_file: Callable[[str], None] | None
 ) -> Iterator[tuple[Path, str, str | FileReport]]:
@@ -575,7 +564,7 @@ def _texts(
         yield (
             path,
             file,
-            _unreadable(engine, file, text) if isinstance(text, ParseProblem) else text,
+            engine.unreadable(file, text) if isinstance(text, ParseProblem) else text,
         )
 
 
@@ -599,10 +588,7 @@ def _audit_repository(
             continue
         files = LocalFiles(path, root=unit.root, display=_display)
         read = engine.read(text, file=file, path=_relative(unit, path), files=files)
-        if isinstance(read, ParseProblem):
-            views[path] = engine.pipeline(text, file=file, path=_relative(unit, path))
-            continue
-        views[path] = read
+        views[path] = engine.unreadable(file, read) if isinstance(read, ParseProblem) else read
     resolved = {path.resolve(): path for path in views}
     pipelines = {p: v for p, v in views.items() if isinstance(v, PipelineView)}
     included = {resolved[i] for v in pipelines.values() for i in v.included if i in resolved}

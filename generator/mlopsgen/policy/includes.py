@@ -20,9 +20,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, TypeVar
 
 from mlopsgen import yamlio
 from mlopsgen.diagnostics import Severity
@@ -39,7 +37,9 @@ __all__ = [
     "LocalFiles",
     "Origin",
     "follow",
+    "longest_prefix",
     "lookup",
+    "pipeline_index",
 ]
 
 #: Nesting limit of includes and templates (Azure allows 20 levels; GitLab 100).
@@ -51,6 +51,7 @@ MAX_FILES = 150
 #: ``Followed.sources`` from 1) and the path in that source's document.
 Origin = tuple[int, JsonPath]
 _AZURE_LISTS = frozenset({"stages", "jobs", "steps", "variables"})
+_V = TypeVar("_V")
 
 
 @dataclass
@@ -105,20 +106,33 @@ class LocalFiles:
         return [path] if path.is_file() else []
 
 
+def pipeline_index(docs: list[Any]) -> int:
+    """Which document of a file holds the pipeline: 1 after a GitLab ``spec:`` header."""
+    return 1 if len(docs) >= 2 and isinstance(docs[0], dict) and set(docs[0]) == {"spec"} else 0
+
+
+def longest_prefix(mapping: Mapping[JsonPath, _V], path: JsonPath) -> tuple[_V, JsonPath] | None:
+    """The value of ``path``'s longest prefix in ``mapping``, and the rest of ``path``."""
+    for n in range(len(path), -1, -1):
+        value = mapping.get(path[:n])
+        if value is not None:
+            return value, path[n:]
+    return None
+
+
 def lookup(origins: Mapping[JsonPath, Origin], path: JsonPath) -> Origin:
     """The source and path of ``path``: its longest prefix with an origin, and the rest."""
-    for n in range(len(path), -1, -1):
-        origin = origins.get(path[:n])
-        if origin is not None:
-            return origin[0], (*origin[1], *path[n:])
-    return 0, path
+    found = longest_prefix(origins, path)
+    if found is None:
+        return 0, path
+    (source, at), rest = found
+    return source, (*at, *rest)
 
 
 class _Follower:
-    def __init__(self, files: LocalFiles, file: str, text: str, node: yaml.Node | None):
+    def __init__(self, files: LocalFiles):
         self.files = files
         self.out = Followed({})
-        self.nodes: dict[int, yaml.Node | None] = {0: node}
         self.file_of: dict[int, Path] = {0: files.main}
         self.index: dict[Path, int] = {files.main: 0}
         self.docs: dict[int, Any] = {}
@@ -160,9 +174,7 @@ class _Follower:
             self.problem(f"{shown} is not valid YAML ({exc.diagnostics[0].message})", where)
             return None
         docs, nodes = loaded.documents, loaded.nodes
-        index = (
-            1 if len(docs) >= 2 and isinstance(docs[0], dict) and set(docs[0]) == {"spec"} else 0
-        )
+        index = pipeline_index(docs)
         source = len(self.out.sources) + 1
         self.out.sources.append(
             Source(shown, text, nodes[index] if nodes else None, tuple(loaded.duplicates))
@@ -170,7 +182,6 @@ class _Follower:
         self.out.paths.append(resolved)
         self.index[resolved] = source
         self.file_of[source] = resolved
-        self.nodes[source] = nodes[index] if nodes else None
         self.docs[source] = docs[index] if docs else None
         return source, self.docs[source]
 
@@ -424,9 +435,7 @@ def follow(
     platform: Platform,
     data: dict[str, Any],
     *,
-    file: str,
     text: str,
-    node: yaml.Node | None,
     files: LocalFiles,
 ) -> Followed | None:
     """Merge what the pipeline includes; None when it includes nothing (the common case)."""
@@ -440,7 +449,7 @@ def follow(
         handler = _follow_azure
     else:
         return None
-    follower = _Follower(files, file, text, node)
+    follower = _Follower(files)
     follower.docs[0] = data
     handler(follower, data)
     if not follower.out.sources and not follower.out.problems:

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from mlopsgen import yamlio
-from mlopsgen.policy.includes import LocalFiles, follow
+from mlopsgen.policy.includes import LocalFiles, follow, pipeline_index
 from mlopsgen.policy.readers import READERS
 from mlopsgen.policy.view import PipelineView
 from mlopsgen.spec.model import Platform
@@ -130,10 +130,8 @@ def read_pipeline(
             diag.hint,
         )
     docs, nodes = loaded.documents, loaded.nodes
-    template = False
-    index = 0
-    if len(docs) >= 2 and isinstance(docs[0], dict) and set(docs[0]) == {"spec"}:
-        index, template = 1, True  # GitLab `spec: inputs` header, then the pipeline
+    index = pipeline_index(docs)
+    template = index == 1  # GitLab `spec: inputs` header, then the pipeline
     if not docs:
         return ParseProblem("PARSE-002", "the file is empty: not a pipeline")
     data: Any = docs[index]
@@ -158,11 +156,7 @@ def read_pipeline(
     shape = _shape_problem(chosen, data)
     if shape:
         return ParseProblem("PARSE-003", shape, node.start_mark.line + 1, 1)
-    followed = (
-        follow(chosen, data, file=file, text=text, node=node, files=files)
-        if files is not None
-        else None
-    )
+    followed = follow(chosen, data, text=text, files=files) if files is not None else None
     if followed is None:
         view = READERS[chosen](
             data, file=file, text=text, node=node, duplicates=tuple(loaded.duplicates)

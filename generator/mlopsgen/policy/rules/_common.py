@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from mlopsgen.pipeline.model import JobKind
-from mlopsgen.policy.readers._util import as_str
+from mlopsgen.policy.readers._util import as_map, as_str
 from mlopsgen.policy.view import JobView, PipelineView, StepView
 from mlopsgen.spec.model import Platform
 
@@ -14,6 +15,7 @@ __all__ = [
     "DEFAULT_PRODUCTION",
     "PUBLISHERS",
     "PUBLISH_COMMAND",
+    "declared_inputs",
     "deploys",
     "is_ml",
     "is_production",
@@ -75,6 +77,14 @@ def publishes(job: JobView) -> bool:
 DEFAULT_PRODUCTION = r"(prod|production|prd|live)([-_.\s].*)?"
 _RELEASE_UPLOAD = re.compile(r"\bgh\s+release\s+(?:create|upload)\b|\bdocker\s+push\b")
 _ML_KINDS = frozenset({JobKind.TRAIN, JobKind.GATE, JobKind.DATA})
+
+
+def declared_inputs(view: PipelineView) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A workflow's ``workflow_dispatch`` and ``workflow_call`` inputs: name and definition."""
+    on = as_map(view.data.get("on"))
+    for event in ("workflow_dispatch", "workflow_call"):
+        for name, spec in as_map(as_map(on.get(event)).get("inputs")).items():
+            yield str(name), as_map(spec)
 
 
 def deploys(view: PipelineView) -> Iterator[JobView]:

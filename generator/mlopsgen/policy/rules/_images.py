@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlopsgen.policy.readers._util import as_list, as_map, as_str
+from mlopsgen.policy.rules._common import declared_inputs
 from mlopsgen.policy.view import JobView, PipelineView
 from mlopsgen.spec.model import Platform
 
@@ -85,10 +86,10 @@ def _matrix_values(job: JobView, keys: list[str]) -> list[str] | None:
 
 
 def _input_values(view: PipelineView, name: str) -> list[str] | None:
-    on = as_map(view.data.get("on"))
     out: list[str] = []
-    for event in ("workflow_dispatch", "workflow_call"):
-        spec = as_map(as_map(as_map(on.get(event)).get("inputs")).get(name))
+    for declared, spec in declared_inputs(view):
+        if declared != name:
+            continue
         out += [s for s in (as_str(o) for o in as_list(spec.get("options"))) if s is not None]
         default = as_str(spec.get("default"))
         if default is not None:
@@ -196,7 +197,7 @@ def resolve_image(view: PipelineView, job: JobView | None, ref: str) -> list[str
         if match.group(4) == "parameters":
             return parameters.get(match.group(5))
         name = match.group(1) or match.group(2) or match.group(3) or match.group(5)
-        return [variables[name]] if name in variables else None
+        return _lookup(variables, name)
 
     resolved = _substitute(ref, _AZURE_EXPR, azure)
     # A variable set from a runtime expression ($[ dependencies... ]) is still unknown.

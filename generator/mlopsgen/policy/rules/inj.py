@@ -9,7 +9,7 @@ from typing import Any
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy.base import Finding, Option, OptionType, PipelineRule
 from mlopsgen.policy.readers._util import as_list, as_map, as_str
-from mlopsgen.policy.rules._common import scripts
+from mlopsgen.policy.rules._common import declared_inputs, scripts
 from mlopsgen.policy.rules.perm import PRIVILEGED_EVENTS
 from mlopsgen.policy.view import JobView, PipelineView
 from mlopsgen.spec.model import Platform
@@ -79,12 +79,11 @@ class _Taint:
     def __init__(self, view: PipelineView, *, include_inputs: bool):
         self.view = view
         self.include_inputs = include_inputs
-        self.safe_inputs: set[str] = set()
-        on = as_map(view.data.get("on"))
-        for event in ("workflow_dispatch", "workflow_call"):
-            for name, spec in as_map(as_map(on.get(event)).get("inputs")).items():
-                if as_str(as_map(spec).get("type")) in _SAFE_INPUT_TYPES:
-                    self.safe_inputs.add(str(name))
+        self.safe_inputs = {
+            name
+            for name, spec in declared_inputs(view)
+            if as_str(spec.get("type")) in _SAFE_INPUT_TYPES
+        }
 
     def _direct(self, expr: str) -> str | None:
         match = _UNTRUSTED.search(expr) or _WHOLE_EVENT.search(expr)
