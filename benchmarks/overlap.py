@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from mlopsgen.policy import AuditSettings, audit
+from mlopsgen.policy.rules.art import CACHE_AWARE
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -189,8 +190,8 @@ def _template_injection(t: Theirs, ident: str) -> str | None:
 
 
 _USES = re.compile(r"uses:\s*([\w./-]+)@v?(\d+)")
-#: The first major version whose default caches (ART-002's table).
-_CACHES_SINCE = {"actions/setup-node": 5, "actions/setup-go": 4, "astral-sh/setup-uv": 6}
+#: The first major version whose default caches, from ART-002's table.
+_CACHES_SINCE = {name: max(c.since for c in controls) for name, controls in CACHE_AWARE.items()}
 
 
 def _cache_poisoning(t: Theirs, ident: str) -> str | None:
