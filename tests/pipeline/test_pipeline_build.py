@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from mlopsgen.pipeline import (
+    BATCH_PIPELINE,
     MAIN_PIPELINE,
     MAKE_TARGETS,
     MONITOR_PIPELINE,
@@ -26,7 +27,7 @@ SECURITY = ("sast", "audit-deps", "secrets-scan")
 
 
 def main_of(spec: Spec) -> Pipeline:
-    main, _ = build_pipelines(spec)
+    main, *_ = build_pipelines(spec)
     assert main.id == MAIN_PIPELINE
     return main
 
@@ -135,7 +136,7 @@ def test_triggers_follow_the_spec(example: Spec) -> None:
 
 
 def test_monitor_pipeline(example: Spec) -> None:
-    _, monitor = build_pipelines(example)
+    _, monitor, *_ = build_pipelines(example)
     drift = example.monitoring.drift
     assert monitor.id == MONITOR_PIPELINE
     assert [s.cron for s in monitor.triggers.schedules] == [drift.schedule]
@@ -148,8 +149,33 @@ def test_monitor_pipeline(example: Spec) -> None:
     assert monitor.jobs[0].commands[-1] == expected
 
 
+@pytest.mark.parametrize("target", list(DeployTarget))
+def test_batch_pipeline_scores_on_its_schedule(example: Spec, target: DeployTarget) -> None:
+    spec = replace(example, deploy=replace(example.deploy, target=target))
+    scheduled = [p for p in build_pipelines(spec) if p.id == BATCH_PIPELINE]
+    assert bool(scheduled) == (target is DeployTarget.BATCH)
+    if not scheduled:
+        return
+    (batch,) = scheduled
+    assert [(s.cron, s.branch) for s in batch.triggers.schedules] == [
+        (spec.deploy.batch_schedule, spec.ci.default_branch)
+    ]
+    assert not (batch.triggers.branches or batch.triggers.tags or batch.triggers.pull_requests)
+    (job,) = batch.jobs
+    # The model is trained, evaluated and gated in the same job; it scores only if it passed.
+    assert job.commands == (
+        "make install",
+        "make data-validate",
+        "make train",
+        "make evaluate",
+        "make model-gate",
+        "make batch-score",
+    )
+    assert job.artifacts is not None and "reports/" in job.artifacts.paths
+
+
 def test_secrets_reach_only_their_stages(load_example: Callable[[str], Spec]) -> None:
-    main, monitor = build_pipelines(load_example("spam_filter"))
+    main, monitor, *_ = build_pipelines(load_example("spam_filter"))
     assert main.job("train").secret_names == ("MLFLOW_TRACKING_TOKEN",)
     assert main.job("train").secrets[0].ref == "secret/data/ml#token"
     assert monitor.job("retrain-on-drift").secret_names == ("MLFLOW_TRACKING_TOKEN",)
@@ -176,7 +202,7 @@ def test_secrets_reach_only_their_stages(load_example: Callable[[str], Spec]) ->
 
 
 def test_cloud_deploys_get_an_id_token(load_example: Callable[[str], Spec]) -> None:
-    main, _ = build_pipelines(load_example("loan_batch"))
+    main, *_ = build_pipelines(load_example("loan_batch"))
     assert main.job("deploy-prod").oidc
     assert main.job("package").secret_names == ("REGISTRY_TOKEN",)
     assert main.job("deploy-prod").secret_names == ("SCORING_DB_PASSWORD",)

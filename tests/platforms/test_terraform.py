@@ -34,6 +34,7 @@ from mlopsgen.pipeline import (
     build_pipelines,
 )
 from mlopsgen.platforms import PLATFORMS
+from mlopsgen.platforms.gitlab import SCHEDULE_VAR
 from mlopsgen.platforms.terraform import (
     BUILDERS,
     COVERS,
@@ -74,6 +75,10 @@ RESOURCES: dict[str, tuple[set[str], set[str]]] = {
     "gitlab_pipeline_schedule": (
         {"project", "description", "ref", "cron"},
         {"active", "cron_timezone", "take_ownership"},
+    ),
+    "gitlab_pipeline_schedule_variable": (
+        {"project", "pipeline_schedule_id", "key", "value"},
+        {"variable_type"},
     ),
     "azuredevops_environment": ({"project_id", "name"}, {"description"}),
     "azuredevops_check_approval": (
@@ -492,20 +497,35 @@ def test_gitlab_schedule_matches_the_pipeline_file(name: str) -> None:
         settings_files(Platform.GITLAB, pipelines, owners=spec.project.owners, project="p"),
         Platform.GITLAB,
     )
-    (schedule,) = module["resource"]["gitlab_pipeline_schedule"].values()
-    assert schedule["ref"] == f"refs/heads/{spec.ci.default_branch}"
-    assert schedule["cron"] == spec.monitoring.drift.schedule
-    assert schedule["cron_timezone"] == "UTC"
-    assert schedule["active"] is True
-    # .gitlab-ci.yml records the same cron on the schedule's workflow rule.
+    schedules = module["resource"]["gitlab_pipeline_schedule"]
+    variables = module["resource"]["gitlab_pipeline_schedule_variable"]
+    wanted = {p.id: p.triggers.schedules[0].cron for p in pipelines if p.triggers.schedules}
+    assert {k: v["cron"] for k, v in schedules.items()} == wanted
+    assert wanted["monitor"] == spec.monitoring.drift.schedule
+    if spec.deploy.target == "batch":
+        assert wanted["batch"] == spec.deploy.batch_schedule
+    for key, schedule in schedules.items():
+        assert schedule["ref"] == f"refs/heads/{spec.ci.default_branch}"
+        assert schedule["cron_timezone"] == "UTC"
+        assert schedule["active"] is True
+        # Each schedule sets the variable that selects its pipeline in .gitlab-ci.yml.
+        assert variables[key]["key"] == SCHEDULE_VAR
+        assert variables[key]["value"] == key
+        assert variables[key]["pipeline_schedule_id"] == (
+            f"${{gitlab_pipeline_schedule.{key}.pipeline_schedule_id}}"
+        )
+    # .gitlab-ci.yml records the same cron on each schedule's workflow rule.
     emitted = PLATFORMS[Platform.GITLAB].emit(pipelines)
     (ci,) = emitted.values()
-    crons = [
-        r["variables"]["PIPELINE_SCHEDULE"]
+    crons = {
+        r["if"]: r["variables"]["PIPELINE_SCHEDULE"]
         for r in ci["workflow"]["rules"]
         if "PIPELINE_SCHEDULE" in r.get("variables", {})
-    ]
-    assert crons == [schedule["cron"]]
+    }
+    assert crons == {
+        f'$CI_PIPELINE_SOURCE == "schedule" && ${SCHEDULE_VAR} == "{k}"': v
+        for k, v in wanted.items()
+    }
     approval = {e.name for e in spec.deploy.environments if e.needs_approval}
     protected = module["resource"].get("gitlab_project_protected_environment", {})
     assert set(protected) == approval

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from mlopsgen.pipeline.build import MAIN_PIPELINE, MAKE_TARGETS, MONITOR_PIPELINE, build_pipelines
+from mlopsgen.pipeline.build import (
+    BATCH_PIPELINE,
+    MAIN_PIPELINE,
+    MAKE_TARGETS,
+    MONITOR_PIPELINE,
+    build_pipelines,
+)
 from mlopsgen.pipeline.model import (
     DEFAULT_EXPIRE_DAYS,
     STORE_SETTINGS,
@@ -21,6 +27,7 @@ from mlopsgen.pipeline.model import (
 )
 
 __all__ = [
+    "BATCH_PIPELINE",
     "DEFAULT_EXPIRE_DAYS",
     "MAIN_PIPELINE",
     "MAKE_TARGETS",

@@ -1,4 +1,7 @@
-"""Spec to pipeline model: the main CI/CD pipeline and the scheduled monitoring pipeline.
+"""Spec to pipeline model: the main CI/CD pipeline and the scheduled pipelines.
+
+The scheduled pipelines are monitoring (``monitoring.drift.schedule``) and, for
+``deploy.target: batch``, batch scoring (``deploy.batch.schedule``).
 
 Thin CI, fat tasks: every job runs targets of the generated repository's Makefile, so the
 same step runs on a laptop, on each CI platform and in tests. Targets CI calls are listed
@@ -25,6 +28,7 @@ from mlopsgen.spec.model import DeployTarget, SecretItem, SecretProvider, Spec
 from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, canonical_ref
 
 __all__ = [
+    "BATCH_PIPELINE",
     "MAIN_PIPELINE",
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",
@@ -34,6 +38,7 @@ __all__ = [
 
 MAIN_PIPELINE = "ci"
 MONITOR_PIPELINE = "monitor"
+BATCH_PIPELINE = "batch"
 
 #: Every Makefile target a generated pipeline may call (``deploy`` takes ``ENV=<name>``).
 MAKE_TARGETS = (
@@ -57,6 +62,7 @@ MAKE_TARGETS = (
     "deploy",
     "drift",
     "retrain-on-drift",
+    "batch-score",
 )
 
 _INSTALL = "make install"
@@ -73,6 +79,8 @@ _SECRET_STAGE = {
     "evaluate": "evaluate",
     "package": "package",
     "drift": "monitor",
+    # The scheduled scoring run trains and gates its model (see _batch).
+    "batch-score": "train",
 }
 
 
@@ -85,15 +93,18 @@ def secret_scopes() -> dict[str, tuple[str, ...]]:
 
 
 def build_pipelines(spec: Spec) -> tuple[Pipeline, ...]:
-    """Build the pipelines a spec asks for: the main pipeline, then the monitoring pipeline.
+    """Build the pipelines a spec asks for: the main pipeline, then the scheduled ones.
 
     Args:
         spec: A validated spec with defaults applied.
 
     Returns:
-        ``(main, monitor)``; ``main`` has id :data:`MAIN_PIPELINE`, ``monitor``
-        :data:`MONITOR_PIPELINE`.
+        ``(main, monitor)``, plus ``batch`` for ``deploy.target: batch``; ``main`` has id
+        :data:`MAIN_PIPELINE`, ``monitor`` :data:`MONITOR_PIPELINE`, ``batch``
+        :data:`BATCH_PIPELINE`.
     """
+    if spec.deploy.target is DeployTarget.BATCH:
+        return _main(spec), _monitor(spec), _batch(spec)
     return _main(spec), _monitor(spec)
 
 
@@ -356,4 +367,31 @@ def _monitor(spec: Spec) -> Pipeline:
             schedules=(Schedule(cron=drift.schedule, branch=spec.ci.default_branch),)
         ),
         jobs=tuple(jobs),
+    )
+
+
+def _batch(spec: Spec) -> Pipeline:
+    """Batch scoring on ``deploy.batch.schedule``, with the model the gate approves.
+
+    A scheduled run starts from the default branch, not from the main pipeline's artifacts
+    (which expire): it trains the model of that commit (training is seeded, so it is the
+    model the main pipeline gated and deployed), evaluates it and runs the model gate; a
+    model that fails the gate stops the job before ``make batch-score`` scores anything.
+    """
+    job = _job(
+        spec,
+        "batch-score",
+        JobKind.MONITOR,  # the kind of scheduled jobs: no environment, no approval
+        ("data-validate", "train", "evaluate", "model-gate", "batch-score"),
+        timeout=90,
+        artifacts=_MODEL,
+    )
+    return Pipeline(
+        id=BATCH_PIPELINE,
+        name=f"{spec.project.name} batch scoring",
+        python=spec.project.python,
+        triggers=Triggers(
+            schedules=(Schedule(cron=spec.deploy.batch_schedule, branch=spec.ci.default_branch),)
+        ),
+        jobs=(job,),
     )

@@ -1,11 +1,12 @@
 """GitLab CI: pipeline model to ``.gitlab-ci.yml`` data and back, secure by default.
 
-One file holds the main pipeline and, at most, one scheduled pipeline: the scheduled
-pipeline's jobs run only when ``$CI_PIPELINE_SOURCE == "schedule"``, every other job
-never does then. ``workflow:rules`` decide which events create a pipeline (``rules:``,
-never ``only/except``); the image is pinned by digest; deploys are not interruptible,
-hold a ``resource_group``, and wait for a person (``when: manual``, not allowed to fail)
-where the spec asks for approval.
+One file holds the main pipeline and the scheduled pipelines: a scheduled pipeline's
+jobs run only when ``$CI_PIPELINE_SOURCE == "schedule"`` and the pipeline schedule sets
+``$MLOPSGEN_SCHEDULE`` to the pipeline's id (the settings as code create the schedule with
+that variable), every other job never runs on a schedule. ``workflow:rules`` decide which
+events create a pipeline (``rules:``, never ``only/except``); the image is pinned by
+digest; deploys are not interruptible, hold a ``resource_group``, and wait for a person
+(``when: manual``, not allowed to fail) where the spec asks for approval.
 
 Secrets come through the ``secrets:`` keyword (``vault``, ``azure_key_vault``,
 ``aws_secrets_manager``, ``gcp_secret_manager``), resolved by the runner with an ID token
@@ -41,6 +42,7 @@ from mlopsgen.spec.secrets import gcp_provider_parts, vault_ref_parts
 
 __all__ = [
     "IMAGES",
+    "SCHEDULE_VAR",
     "STORE_TOKENS",
     "VAULT_MOUNT",
     "gcp_audience",
@@ -84,6 +86,9 @@ _MR = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 _MR_DUPLICATE = "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS"
 _TAG = "$CI_COMMIT_TAG"
 _NAME_VAR = "PIPELINE_NAME"
+#: Set by each pipeline schedule to the id of the scheduled pipeline it runs.
+SCHEDULE_VAR = "MLOPSGEN_SCHEDULE"
+_SCHEDULE_ID = re.compile(r" && \$" + SCHEDULE_VAR + r' == "([a-z0-9-]+)"')
 _CRON_VAR = "PIPELINE_SCHEDULE"
 _OIDC_VARIABLE = "ID_TOKEN"
 #: The ID token each secret provider's ``secrets:`` entries log in with.
@@ -151,42 +156,44 @@ def _branch_cond(branch: str) -> str:
 # --- emit --------------------------------------------------------------------------------
 
 
-def _split(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, Pipeline | None]:
+def _split(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, list[Pipeline]]:
     main = [p for p in pipelines if not p.triggers.schedules]
     scheduled = [p for p in pipelines if p.triggers.schedules]
-    if len(main) != 1 or len(scheduled) > 1:
-        raise ValueError("GitLab renders one main pipeline and at most one scheduled pipeline")
-    if scheduled:
-        s = scheduled[0].triggers
+    if len(main) != 1:
+        raise ValueError("GitLab renders one main pipeline plus scheduled pipelines")
+    for p in scheduled:
+        s = p.triggers
         if s.branches or s.tags or s.pull_requests or len(s.schedules) != 1:
-            raise ValueError("the scheduled GitLab pipeline runs on exactly one schedule only")
-    return main[0], scheduled[0] if scheduled else None
+            raise ValueError("a scheduled GitLab pipeline runs on exactly one schedule only")
+    return main[0], scheduled
+
+
+def schedule_condition(pipeline_id: str) -> str:
+    """The ``if:`` of a scheduled pipeline: a schedule whose variable names the pipeline."""
+    return f'{_SCHEDULE} && ${SCHEDULE_VAR} == "{pipeline_id}"'
 
 
 def emit(pipelines: Sequence[Pipeline]) -> dict[str, Any]:
-    """``.gitlab-ci.yml`` for the main pipeline plus, optionally, one scheduled pipeline.
+    """``.gitlab-ci.yml`` for the main pipeline plus the scheduled pipelines.
 
     Raises:
         ValueError: pipelines of another shape, or job ids that clash (a bug, not bad input).
     """
     main, scheduled = _split(pipelines)
-    jobs = [*main.jobs, *(scheduled.jobs if scheduled else ())]
+    jobs = [*main.jobs, *(j for p in scheduled for j in p.jobs)]
     ids = [j.id for j in jobs]
     if len(set(ids)) != len(ids) or RESERVED & set(ids):
         raise ValueError(f"job ids must be unique and not GitLab keywords: {ids}")
-    if main.id != "ci" or (scheduled is not None and scheduled.id != "monitor"):
-        raise ValueError("GitLab pipelines are named ci (main) and monitor (scheduled)")
+    if main.id != "ci" or "ci" in {p.id for p in scheduled}:
+        raise ValueError("the main GitLab pipeline is named ci, and only it")
     if main.python not in IMAGES:
         raise ValueError(f"no pinned image for Python {main.python}")
     rules: list[dict[str, Any]] = []
-    if scheduled is not None:
+    for p in scheduled:
         rules.append(
             {
-                "if": _SCHEDULE,
-                "variables": {
-                    _NAME_VAR: scheduled.name,
-                    _CRON_VAR: scheduled.triggers.schedules[0].cron,
-                },
+                "if": schedule_condition(p.id),
+                "variables": {_NAME_VAR: p.name, _CRON_VAR: p.triggers.schedules[0].cron},
             }
         )
     t = main.triggers
@@ -207,10 +214,10 @@ def emit(pipelines: Sequence[Pipeline]) -> dict[str, Any]:
         "stages": _stages(jobs),
     }
     for job in main.jobs:
-        data[job.id] = _job(job, scheduled=False, exclude_schedule=scheduled is not None)
-    if scheduled is not None:
-        for job in scheduled.jobs:
-            data[job.id] = _job(job, scheduled=True, exclude_schedule=False)
+        data[job.id] = _job(job, scheduled=None, exclude_schedule=bool(scheduled))
+    for p in scheduled:
+        for job in p.jobs:
+            data[job.id] = _job(job, scheduled=p.id, exclude_schedule=False)
     return {PATH: data}
 
 
@@ -238,7 +245,7 @@ def _stages(jobs: Sequence[Job]) -> list[str]:
     return out
 
 
-def _rules(job: Job, *, scheduled: bool, exclude_schedule: bool) -> list[dict[str, Any]]:
+def _rules(job: Job, *, scheduled: str | None, exclude_schedule: bool) -> list[dict[str, Any]]:
     conds: list[str | None] = []
     if job.rule.branch is not None:
         conds.append(_branch_cond(job.rule.branch))
@@ -252,8 +259,9 @@ def _rules(job: Job, *, scheduled: bool, exclude_schedule: bool) -> list[dict[st
         rules.append({"if": _SCHEDULE, "when": "never"})
     for ref in conds:
         cond = ref
-        if scheduled:
-            cond = _SCHEDULE if ref is None else f"{_SCHEDULE} && {ref}"
+        if scheduled is not None:
+            on = schedule_condition(scheduled)
+            cond = on if ref is None else f"{on} && {ref}"
         rule: dict[str, Any] = {"if": cond} if cond else {}
         if manual:
             rule["when"] = "manual"
@@ -265,7 +273,7 @@ def _rules(job: Job, *, scheduled: bool, exclude_schedule: bool) -> list[dict[st
     return rules
 
 
-def _job(job: Job, *, scheduled: bool, exclude_schedule: bool) -> dict[str, Any]:
+def _job(job: Job, *, scheduled: str | None, exclude_schedule: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"stage": job.stage, "needs": list(job.needs)}
     rules = _rules(job, scheduled=scheduled, exclude_schedule=exclude_schedule)
     if rules:
@@ -385,7 +393,7 @@ def _secret_entry(store: SecretStore, secret: Secret) -> dict[str, Any]:
 
 
 def parse(files: Mapping[str, Any]) -> tuple[Pipeline, ...]:
-    """The main pipeline and, when some job runs only on schedules, the scheduled one."""
+    """The main pipeline and, for the jobs that run only on schedules, the scheduled ones."""
     for path, data in files.items():
         if owns(path):
             try:
@@ -422,13 +430,17 @@ def _parse(data: dict[str, Any]) -> tuple[Pipeline, ...]:
     branches: list[str] = []
     tags: list[str] = []
     pull_requests = False
-    monitor_name, cron = "monitor", None
+    #: Scheduled pipeline id -> (name, cron), in the order of the workflow rules.
+    schedules: dict[str, tuple[str, str | None]] = {}
     for rule in workflow.get("rules") or ():
         cond = str(rule.get("if", ""))
-        if cond == _SCHEDULE:
+        scheduled_id = _scheduled_id(cond)
+        if scheduled_id is not None and scheduled_id[1] == "":
             rule_vars = _map(rule.get("variables"))
-            monitor_name = str(rule_vars.get(_NAME_VAR, monitor_name))
-            cron = str(rule_vars.get(_CRON_VAR, "")) or None
+            schedules[scheduled_id[0]] = (
+                str(rule_vars.get(_NAME_VAR, scheduled_id[0])),
+                str(rule_vars.get(_CRON_VAR, "")) or None,
+            )
         elif cond == _MR:
             pull_requests = True
         elif (m := _BRANCH_EQ.fullmatch(cond)) is not None:
@@ -441,7 +453,7 @@ def _parse(data: dict[str, Any]) -> tuple[Pipeline, ...]:
             tags.append(regex_to_glob(m.group(1)) or "")
     stages = [str(s) for s in data.get("stages") or ("build", "test", "deploy")]
     main_jobs: list[Job] = []
-    monitor_jobs: list[Job] = []
+    scheduled_jobs: dict[str, list[Job]] = {}
     raw_jobs = [
         (str(k), v)
         for k, v in data.items()
@@ -449,7 +461,10 @@ def _parse(data: dict[str, Any]) -> tuple[Pipeline, ...]:
     ]
     for key, raw in raw_jobs:
         job, on_schedule = _parse_job(key, raw, raw_jobs, stages)
-        (monitor_jobs if on_schedule else main_jobs).append(job)
+        if on_schedule is None:
+            main_jobs.append(job)
+        else:
+            scheduled_jobs.setdefault(on_schedule, []).append(job)
     auto_cancel = _map(workflow.get("auto_cancel")).get("on_new_commit")
     out = [
         Pipeline(
@@ -463,30 +478,47 @@ def _parse(data: dict[str, Any]) -> tuple[Pipeline, ...]:
             cancel_superseded=auto_cancel == "interruptible" and pull_requests,
         )
     ]
-    if monitor_jobs:
+    for pipeline_id in sorted(scheduled_jobs, key=[*schedules, *scheduled_jobs].index):
+        name, cron = schedules.get(pipeline_id, (pipeline_id, None))
         out.append(
             Pipeline(
-                id="monitor",
-                name=monitor_name,
+                id=pipeline_id,
+                name=name,
                 python=python,
-                triggers=Triggers(schedules=(Schedule(cron=cron or ""),) if cron else ()),
-                jobs=tuple(monitor_jobs),
+                triggers=Triggers(schedules=(Schedule(cron=cron),) if cron else ()),
+                jobs=tuple(scheduled_jobs[pipeline_id]),
             )
         )
     return tuple(out)
 
 
-def _parse_rules(rules: Any) -> tuple[Rule, bool, bool]:
-    """``(rule, runs on schedules, manual)`` from a job's ``rules:``."""
-    branch, tags, scheduled, manual = None, False, False, False
+def _scheduled_id(cond: str) -> tuple[str, str] | None:
+    """``(scheduled pipeline id, the rest of the condition)`` of a rule on schedules.
+
+    ``$CI_PIPELINE_SOURCE == "schedule"`` alone (files before schedules carried a
+    variable) is the monitoring pipeline; None for a rule not on schedules.
+    """
+    if cond != _SCHEDULE and not cond.startswith(f"{_SCHEDULE} && "):
+        return None
+    rest = cond[len(_SCHEDULE) :]
+    match = _SCHEDULE_ID.match(rest)
+    pipeline_id = match.group(1) if match else "monitor"
+    rest = rest[match.end() :] if match else rest
+    return pipeline_id, rest.removeprefix(" && ")
+
+
+def _parse_rules(rules: Any) -> tuple[Rule, str | None, bool]:
+    """``(rule, the scheduled pipeline it runs in or None, manual)`` from a job's ``rules:``."""
+    branch, tags, manual = None, False, False
+    scheduled: str | None = None
     for rule in rules or ():
         cond = str(rule.get("if", "")) if "if" in rule else ""
         if rule.get("when") == "never":
             continue
         manual = manual or rule.get("when") == "manual"
-        if cond == _SCHEDULE or cond.startswith(f"{_SCHEDULE} && "):
-            scheduled = True
-            cond = cond[len(_SCHEDULE) + len(" && ") :]
+        on_schedule = _scheduled_id(cond)
+        if on_schedule is not None:
+            scheduled, cond = on_schedule
         if not cond:
             continue
         if (m := _BRANCH_EQ.fullmatch(cond)) is not None:
@@ -505,7 +537,7 @@ def _parse_rules(rules: Any) -> tuple[Rule, bool, bool]:
 
 def _parse_job(
     key: str, raw: dict[str, Any], raw_jobs: list[tuple[str, Any]], stages: list[str]
-) -> tuple[Job, bool]:
+) -> tuple[Job, str | None]:
     stage = str(raw.get("stage", "test"))
     rule, scheduled, manual = _parse_rules(raw.get("rules"))
     if "needs" in raw:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlopsgen.pipeline.model import Job, Pipeline, SecretProvider
+from mlopsgen.platforms.gitlab import SCHEDULE_VAR
 from mlopsgen.spec.model import Platform
 
 __all__ = [
@@ -458,8 +459,9 @@ def gitlab_settings(
     (``gitlab_project_protected_environment``): only ``deploy_access_level`` may run their
     deploy jobs, and each owner group or user must approve (one approval rule each; GitLab
     needs every rule satisfied). Each schedule becomes a ``gitlab_pipeline_schedule`` on
-    its branch: ``.gitlab-ci.yml`` recognizes the monitoring pipeline by
-    ``$CI_PIPELINE_SOURCE == "schedule"`` alone, so the schedule needs no variable.
+    its branch with a ``gitlab_pipeline_schedule_variable`` naming the pipeline it runs:
+    ``.gitlab-ci.yml`` tells its scheduled pipelines (monitoring, batch scoring) apart by
+    that variable.
     """
     del project  # GitLab projects are addressed by ID or full path: a variable
     envs = _environments(pipelines)
@@ -550,6 +552,17 @@ def gitlab_settings(
             }
             for p, cron, b in schedules
         }
+        resources["gitlab_pipeline_schedule_variable"] = {
+            skeys[p.id]: {
+                "project": proj,
+                "pipeline_schedule_id": (
+                    f"${{gitlab_pipeline_schedule.{skeys[p.id]}.pipeline_schedule_id}}"
+                ),
+                "key": SCHEDULE_VAR,
+                "value": _literal(p.id),
+            }
+            for p, _, _ in schedules
+        }
     module = _module(
         Platform.GITLAB,
         provider={"base_url": "${var.base_url}"},
@@ -569,7 +582,9 @@ def _gitlab_readme(
     protected = "protected: deploy by `deploy_access_level`, approval by every approver"
     rows = [f"| `{e.name}` | {protected if e.approval else '-'} | {e.url or '-'} |" for e in envs]
     scheds = [
-        f"`{cron}` (UTC) on `{b or 'var.default_branch'}`: {p.name}" for p, cron, b in schedules
+        f"`{cron}` (UTC) on `{b or 'var.default_branch'}`: {p.name} "
+        f"(variable `{SCHEDULE_VAR}={p.id}`)"
+        for p, cron, b in schedules
     ]
     approvers = [f"group `{t}`" for t in people.teams] + [f"user `{u}`" for u in people.users]
     approvers_md = (

@@ -16,6 +16,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from mlopsgen import yamlio
 from mlopsgen.diagnostics import Diagnostic, Location, Severity
 from mlopsgen.errors import SpecError, UserError
+from mlopsgen.spec.cron import cron_problem
 from mlopsgen.spec.model import (
     CI,
     Champion,
@@ -376,6 +377,7 @@ def _semantic_problems(
                 )
 
     yield from _secret_problems(data, doc, filename)
+    yield from _cron_problems(data, doc, filename)
 
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
@@ -468,6 +470,36 @@ def _secret_problems(
                 "for the environments that scope the secrets of jobs that do not deploy",
                 "pick another name",
             )
+
+
+_CRON_REF = "#/$defs/cron"
+
+
+def _cron_paths(node: dict[str, Any], prefix: yamlio.JsonPath) -> Iterator[yamlio.JsonPath]:
+    """The paths of the schema's cron fields (``$ref`` to the cron definition)."""
+    for name, sub in node.get("properties", {}).items():
+        if sub.get("$ref") == _CRON_REF:
+            yield (*prefix, name)
+        else:
+            yield from _cron_paths(sub, (*prefix, name))
+
+
+def _cron_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """Every cron field the user wrote, checked as every CI platform reads it.
+
+    Defaults are valid by construction (tests check them); only values present in the file
+    are reported, at their own position.
+    """
+    for path in _cron_paths(load_schema(), ()):
+        value: Any = doc.data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            problem = cron_problem(value)
+            if problem is not None:
+                yield _at(doc, filename, path, *problem)
 
 
 def _literal_secrets(

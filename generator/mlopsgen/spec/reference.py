@@ -100,7 +100,7 @@ def render_reference() -> str:
             else (f"`{json.dumps(node['default'])}`" if "default" in node else "")
         )
         text = node.get("description", "").replace("|", "\\|")
-        if "pattern" in node and "x-hint" in node:
+        if ("pattern" in node or "format" in node) and "x-hint" in node:
             text += f" Format: {node['x-hint']}."
         rows.append(f"| `{path}` | {_type(node)} | {default} | {text} |")
     return _INTRO + "\n".join(rows) + "\n"
