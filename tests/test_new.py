@@ -18,7 +18,7 @@ from mlopsgen import __version__
 from mlopsgen.new import create_repository
 from mlopsgen.scaffold import CONTEXT_KEYS, build_context
 from mlopsgen.spec import load_spec
-from tests.repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult, failing_its_pack
 
 MINIMAL = "version: 1\nproject:\n  name: Spam Filter\n"
 
@@ -56,6 +56,10 @@ def test_renders_every_example(
     assert (out / "dvc.yaml").exists() == (spec.data.versioning == "dvc")
     assert not list(out.parent.glob(".repo.mlopsgen-*")), "staging directory cleaned up"
     assert f"{spec.project.name!r}" in result.out
+    assert not re.search(r"warning: \S+:\d+:\d+: ", result.err), "no finding under its packs"
+    checked = run_cli("check", str(out))
+    assert checked.code == 0, "the rendered example passes `mlopsgen check` (make check)"
+    assert "0 finding(s)" in checked.err
 
 
 def test_makefile_targets(tmp_path: Path) -> None:
@@ -262,6 +266,25 @@ def test_refuses_non_empty_target(tmp_path: Path, run_cli: Callable[..., CliResu
     assert "is not empty" in result.err
     assert "--force" in result.err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_refuses_a_spec_that_fails_its_own_packs(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(failing_its_pack((ROOT / "examples" / "spam-filter.yaml").read_text()))
+    out = tmp_path / "repo"
+    result = run_cli("new", str(spec), "-o", str(out))
+    assert result.code == 1
+    assert f"{spec}:35:3: high ML-003 the model gate does not compare" in result.err
+    assert "nothing written" in result.err and "--allow-findings" in result.err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [spec], "no staging directory left behind"
+
+    allowed = run_cli("new", str(spec), "-o", str(out), "--allow-findings")
+    assert allowed.code == 0
+    assert f"warning: {spec}:35:3: high ML-003" in allowed.err
+    assert (out / "Makefile").is_file()
 
 
 def test_force_overwrites_generated_files_and_keeps_others(
