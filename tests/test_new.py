@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -213,6 +214,47 @@ def test_every_hook_installs_from_a_registry(tmp_path: Path) -> None:
         pins = hook.get("additional_dependencies", [])
         assert all("==" in pin for pin in pins), hook["id"]
         assert hook["language"] in {"python", "system"}, hook["id"]
+
+
+def _hook_command(hook_id: str) -> list[str]:
+    """The command pre-commit runs for one of mlopsgen's own hooks (entry split as it does)."""
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    entry = shlex.split(hooks[hook_id]["entry"])
+    assert entry[0] == "mlopsgen"
+    return [sys.executable, "-m", "mlopsgen", *entry[1:]]  # this checkout, not the PATH's
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_validate_hook_passes_on_every_spec_of_a_rendered_repo(
+    tmp_path: Path, example: Path
+) -> None:
+    """pre-commit hands `mlopsgen-validate` every matching file at once (there are two)."""
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["mlopsgen-validate"]
+    assert hook["pass_filenames"] is True
+    repo = _rendered(tmp_path, example)
+    files = sorted(
+        p.relative_to(repo).as_posix()
+        for p in repo.rglob("*")
+        if p.is_file() and re.search(hook["files"], p.relative_to(repo).as_posix())
+    )
+    assert len(files) >= 2, files
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generator")}
+    command = [*_hook_command("mlopsgen-validate"), *files]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, cwd=repo, capture_output=True, text=True, env=env, check=False
+        )
+
+    proc = run()
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == files
+
+    (repo / files[-1]).write_text("version: 1\nproject: {name: X}\npolicies: {packs: [nope]}\n")
+    proc = run()
+    assert proc.returncode == 2
+    assert f"{files[-1]}:3:20: policies.packs[0]: unknown policy pack 'nope'" in proc.stderr
 
 
 def test_gitleaks_skips_git_ignored_credentials_only(tmp_path: Path) -> None:
