@@ -16,3 +16,14 @@ class CliResult:
     code: int
     out: str
     err: str
+
+
+def failing_its_pack(spec_text: str) -> str:
+    """An example spec made to fail its own pack: ``regulated`` without a champion comparison.
+
+    ``regulated`` raises ML-003 to high and fails at low, so the spec has a blocking finding.
+    """
+    assert "packs: [baseline]" in spec_text and "champion: {compare: true" in spec_text
+    return spec_text.replace("packs: [baseline]", "packs: [regulated]").replace(
+        "champion: {compare: true", "champion: {compare: false"
+    )

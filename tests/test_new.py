@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from mlopsgen import __version__
 from mlopsgen.new import create_repository
 from mlopsgen.scaffold import CONTEXT_KEYS, build_context
 from mlopsgen.spec import load_spec
-from tests.repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult, failing_its_pack
 
 MINIMAL = "version: 1\nproject:\n  name: Spam Filter\n"
 
@@ -56,6 +57,10 @@ def test_renders_every_example(
     assert (out / "dvc.yaml").exists() == (spec.data.versioning == "dvc")
     assert not list(out.parent.glob(".repo.mlopsgen-*")), "staging directory cleaned up"
     assert f"{spec.project.name!r}" in result.out
+    assert not re.search(r"warning: \S+:\d+:\d+: ", result.err), "no finding under its packs"
+    checked = run_cli("check", str(out))
+    assert checked.code == 0, "the rendered example passes `mlopsgen check` (make check)"
+    assert "0 finding(s)" in checked.err
 
 
 def test_makefile_targets(tmp_path: Path) -> None:
@@ -211,6 +216,47 @@ def test_every_hook_installs_from_a_registry(tmp_path: Path) -> None:
         assert hook["language"] in {"python", "system"}, hook["id"]
 
 
+def _hook_command(hook_id: str) -> list[str]:
+    """The command pre-commit runs for one of mlopsgen's own hooks (entry split as it does)."""
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    entry = shlex.split(hooks[hook_id]["entry"])
+    assert entry[0] == "mlopsgen"
+    return [sys.executable, "-m", "mlopsgen", *entry[1:]]  # this checkout, not the PATH's
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_validate_hook_passes_on_every_spec_of_a_rendered_repo(
+    tmp_path: Path, example: Path
+) -> None:
+    """pre-commit hands `mlopsgen-validate` every matching file at once (there are two)."""
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["mlopsgen-validate"]
+    assert hook["pass_filenames"] is True
+    repo = _rendered(tmp_path, example)
+    files = sorted(
+        p.relative_to(repo).as_posix()
+        for p in repo.rglob("*")
+        if p.is_file() and re.search(hook["files"], p.relative_to(repo).as_posix())
+    )
+    assert len(files) >= 2, files
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generator")}
+    command = [*_hook_command("mlopsgen-validate"), *files]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, cwd=repo, capture_output=True, text=True, env=env, check=False
+        )
+
+    proc = run()
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == files
+
+    (repo / files[-1]).write_text("version: 1\nproject: {name: X}\npolicies: {packs: [nope]}\n")
+    proc = run()
+    assert proc.returncode == 2
+    assert f"{files[-1]}:3:20: policies.packs[0]: unknown policy pack 'nope'" in proc.stderr
+
+
 def test_gitleaks_skips_git_ignored_credentials_only(tmp_path: Path) -> None:
     tomllib = pytest.importorskip("tomllib")
     text = (
@@ -262,6 +308,25 @@ def test_refuses_non_empty_target(tmp_path: Path, run_cli: Callable[..., CliResu
     assert "is not empty" in result.err
     assert "--force" in result.err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_refuses_a_spec_that_fails_its_own_packs(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(failing_its_pack((ROOT / "examples" / "spam-filter.yaml").read_text()))
+    out = tmp_path / "repo"
+    result = run_cli("new", str(spec), "-o", str(out))
+    assert result.code == 1
+    assert f"{spec}:35:3: high ML-003 the model gate does not compare" in result.err
+    assert "nothing written" in result.err and "--allow-findings" in result.err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [spec], "no staging directory left behind"
+
+    allowed = run_cli("new", str(spec), "-o", str(out), "--allow-findings")
+    assert allowed.code == 0
+    assert f"warning: {spec}:35:3: high ML-003" in allowed.err
+    assert (out / "Makefile").is_file()
 
 
 def test_force_overwrites_generated_files_and_keeps_others(

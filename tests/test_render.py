@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from mlopsgen.lock import LOCK_PATH
 from mlopsgen.new import create_repository
 from mlopsgen.render import SCHEMA_PATH
 from mlopsgen.spec import schema_text
-from tests.repo_paths import EXAMPLES, ROOT, CliResult
+from tests.repo_paths import EXAMPLES, ROOT, CliResult, failing_its_pack
 
 SPAM = ROOT / "examples" / "spam-filter.yaml"
 PIPELINE_FILES = (
@@ -104,3 +105,23 @@ def test_render_follows_a_spec_change(repo: Path, run_cli: Callable[..., CliResu
     after = (repo / ".github/workflows/ci.yml").read_text()
     assert after != before
     assert 'python-version: "3.12"' in after
+
+
+def test_render_refuses_a_spec_that_fails_its_own_packs(
+    repo: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = repo / "mlops.yaml"
+    spec.write_text(failing_its_pack(spec.read_text()))
+    ci = repo / ".gitlab-ci.yml"
+    ci.write_text(ci.read_text() + "# hand edit\n")
+    before = {rel: (repo / rel).read_bytes() for rel in (".gitlab-ci.yml", LOCK_PATH)}
+    result = run_cli("render", "-C", str(repo))
+    assert result.code == 1
+    assert f"{spec}:35:3: high ML-003 the model gate does not compare" in result.err
+    assert "nothing written" in result.err
+    assert {rel: (repo / rel).read_bytes() for rel in before} == before
+
+    allowed = run_cli("render", "-C", str(repo), "--allow-findings")
+    assert allowed.code == 0
+    assert f"warning: {spec}:35:3: high ML-003" in allowed.err
+    assert "# hand edit" not in ci.read_text()

@@ -105,6 +105,24 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         [(5, 72, "'2027-02-30' is not a calendar date")],
     ),
     (
+        "unknown-pack",
+        VALID_HEAD + "policies:\n  packs: [nosuchpack]\n",
+        [
+            (
+                5,
+                11,
+                "policies.packs[0]: unknown policy pack 'nosuchpack' (hint: one of baseline, "
+                "regulated, strict; or a pack of the repository at "
+                ".mlopsgen/policies/nosuchpack.yaml)",
+            )
+        ],
+    ),
+    (
+        "misspelt-pack",
+        VALID_HEAD + "policies:\n  packs: [baseline, strikt]\n",
+        [(5, 21, "policies.packs[1]: unknown policy pack 'strikt' (hint: did you mean 'strict'?")],
+    ),
+    (
         "alias-bomb",
         "version: 1\n"
         + "".join(
@@ -147,6 +165,31 @@ def test_validate_reports_the_same(tmp_path: Path, run_cli: Callable[..., CliRes
     result = run_cli("validate", str(spec))
     assert result.code == 2
     assert f"{spec}:5:11: deploy.target" in result.err
+
+
+def test_validate_takes_several_specs(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(VALID_HEAD)
+    bad.write_text(VALID_HEAD + "policies:\n  packs: [nosuchpack]\n")
+    both = run_cli("validate", str(good), str(good))
+    assert both.code == 0
+    assert both.out.count(f"{good}: valid spec for 'Spam Filter'") == 2
+    mixed = run_cli("validate", str(bad), str(good), str(tmp_path / "missing.yaml"))
+    assert mixed.code == 2
+    assert f"{bad}:5:11: policies.packs[0]: unknown policy pack 'nosuchpack'" in mixed.err
+    assert f"{good}: valid spec" in mixed.out, "every spec is reported, not just the first"
+    assert f"{tmp_path / 'missing.yaml'}: no such file" in mixed.err
+
+
+def test_a_repository_pack_is_a_known_pack(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(VALID_HEAD + "policies:\n  packs: [team]\n")
+    assert run_cli("validate", str(spec)).code == 2
+    (tmp_path / ".mlopsgen" / "policies").mkdir(parents=True)
+    (tmp_path / ".mlopsgen" / "policies" / "team.yaml").write_text("name: team\nextends: strict\n")
+    assert run_cli("validate", str(spec)).code == 0
 
 
 def test_directory_instead_of_file(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:

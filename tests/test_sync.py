@@ -19,7 +19,7 @@ from mlopsgen import resources, scaffold
 from mlopsgen.lock import BASE_PATH, LOCK_PATH, Mode, read_lock, sha256
 from mlopsgen.new import create_repository
 from mlopsgen.sync import check
-from tests.repo_paths import ROOT, CliResult
+from tests.repo_paths import ROOT, CliResult, failing_its_pack
 
 SPAM = ROOT / "examples" / "spam-filter.yaml"
 WORKFLOW = ".github/workflows/ci.yml"
@@ -145,6 +145,45 @@ def test_check_without_lock_or_with_bad_spec(
     result = run_cli("check", str(tmp_path))
     assert result.code == 2
     assert "lock.json is missing" in result.err
+
+
+def test_check_enforces_the_spec_packs(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """`make check`, the pipelines' first job, fails when the spec breaks its own pack."""
+    root = tmp_path / "repo"
+    create_repository(failing_its_pack(SPAM.read_text()), root, allow_findings=True)
+    result = run_cli("check", str(root))
+    assert result.code == 1
+    assert f"{root / 'mlops.yaml'}:35:3: high ML-003 the model gate does not compare" in result.out
+    assert "1 finding(s)" in result.err
+    doc = json.loads(run_cli("check", "--format", "json", str(root)).out)
+    assert [f["code"] for f in doc[0]["findings"]] == ["ML-003"]
+
+
+def test_check_applies_the_spec_waivers(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    text = SPAM.read_text().replace("approval: required, ", "")
+    root = tmp_path / "repo"
+    create_repository(text, root, allow_findings=True)
+    result = run_cli("check", str(root))
+    assert result.code == 1
+    assert "high ML-001" in result.out
+    waived = text.replace(
+        "  packs: [baseline]\n",
+        "  packs: [baseline]\n  waivers:\n    - {rule: ML-001, reason: a sandbox without "
+        "users, owner: ml, expires: 2999-01-01}\n",
+    )
+    assert waived != text
+    (root / "mlops.yaml").write_text(waived)
+    assert run_cli("render", "-C", str(root)).code == 0
+    assert run_cli("check", str(root)).code == 0
+
+
+def test_check_refuses_an_unknown_pack(repo: Path, run_cli: Callable[..., CliResult]) -> None:
+    spec = repo / "mlops.yaml"
+    spec.write_text(spec.read_text().replace("packs: [baseline]", "packs: [baseline, strikt]"))
+    result = run_cli("check", str(repo))
+    assert result.code == 2
+    assert "policies.packs[1]: unknown policy pack 'strikt'" in result.err
+    assert "did you mean 'strict'?" in result.err
 
 
 # --- update -------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from mlopsgen import __version__
-from mlopsgen.errors import SpecError, UserError
+from mlopsgen.diagnostics import Diagnostic
+from mlopsgen.errors import PolicyError, SpecError, UserError
 
 __all__ = ["main"]
 
@@ -24,6 +25,13 @@ def _report_spec_error(exc: SpecError) -> None:
     for diag in exc.diagnostics:
         click.echo(diag.format(), err=True)
     click.echo(f"error: {exc}", err=True)
+
+
+_allow_findings = click.option(
+    "--allow-findings",
+    is_flag=True,
+    help="Render even when the spec fails its own policy packs (the findings become warnings).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,10 +51,21 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Write into a non-empty directory.")
 @click.option("--dry-run", is_flag=True, help="List the files; write nothing.")
 @click.option("--no-input", is_flag=True, help="Without SPEC: take every default, ask nothing.")
+@_allow_findings
 def new(
-    spec: Path | None, output_dir: Path | None, force: bool, dry_run: bool, no_input: bool
+    spec: Path | None,
+    output_dir: Path | None,
+    force: bool,
+    dry_run: bool,
+    no_input: bool,
+    allow_findings: bool,
 ) -> None:
-    """Create a repository from SPEC (or from answers to a few questions)."""
+    """Create a repository from SPEC (or from answers to a few questions).
+
+    The spec must pass its own policy packs (policies.packs): findings at or above
+    their fail threshold are listed and nothing is written (exit 1), unless
+    --allow-findings.
+    """
     from mlopsgen.new import create_repository, spec_from_answers  # noqa: PLC0415
     from mlopsgen.spec import read_spec_text  # noqa: PLC0415
 
@@ -58,9 +77,15 @@ def new(
         from mlopsgen.spec import parse_spec  # noqa: PLC0415
 
         output_dir = Path(parse_spec(text, filename=filename).project.slug.replace("_", "-"))
-    result = create_repository(text, output_dir, filename=filename, force=force, dry_run=dry_run)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    result = create_repository(
+        text,
+        output_dir,
+        filename=filename,
+        force=force,
+        dry_run=dry_run,
+        allow_findings=allow_findings,
+    )
+    _warn(result.warnings, result.findings)
     if dry_run:
         for rel in result.files:
             click.echo(str(output_dir / rel))
@@ -73,6 +98,13 @@ def new(
             f"next: cd {output_dir} && python -m venv .venv && "
             ". .venv/bin/activate && pip install -e '.[dev]' && make all"
         )
+
+
+def _warn(warnings: Sequence[str], findings: Sequence[Diagnostic]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for finding in findings:
+        click.echo(f"warning: {finding.format_finding()}", err=True)
 
 
 def _ask(*, no_input: bool) -> dict[str, Any]:
@@ -127,16 +159,21 @@ def _ask(*, no_input: bool) -> dict[str, Any]:
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of each change.")
-def render(repo: Path, platforms: tuple[str, ...], dry_run: bool, show_diff: bool) -> None:
-    """Re-render the CI pipelines and other managed files of an existing repository."""
+@_allow_findings
+def render(
+    repo: Path, platforms: tuple[str, ...], dry_run: bool, show_diff: bool, allow_findings: bool
+) -> None:
+    """Re-render the CI pipelines and other managed files of an existing repository.
+
+    Like new, refuses a spec that fails its own policy packs unless --allow-findings.
+    """
     from mlopsgen.spec.model import Platform  # noqa: PLC0415
     from mlopsgen.sync import render_repo  # noqa: PLC0415
     from mlopsgen.writer import Action  # noqa: PLC0415
 
     chosen = [Platform(p) for p in platforms] or None
-    result = render_repo(repo, platforms=chosen, dry_run=dry_run)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    result = render_repo(repo, platforms=chosen, dry_run=dry_run, allow_findings=allow_findings)
+    _warn(result.warnings, result.findings)
     for change in result.plan.pending():
         click.echo(f"{change.action.value:<7} {change.path}")
         if show_diff:
@@ -165,7 +202,9 @@ def check(repos: tuple[Path, ...], fmt: str, no_diff: bool) -> None:
     """Check that each repository (default: .) matches a fresh render of its mlops.yaml.
 
     Exit 1 when a managed file was edited by hand, is out of date with the spec,
-    is missing, or is orphaned; 2 when the spec is invalid or there is no lock.
+    is missing, or is orphaned, or when the spec has findings at or above the fail
+    threshold of its own policy packs (waivers apply, as in audit); 2 when the spec
+    is invalid or there is no lock.
     """
     import json  # noqa: PLC0415
 
@@ -202,7 +241,7 @@ def check(repos: tuple[Path, ...], fmt: str, no_diff: bool) -> None:
                         "hint": d.hint,
                         "diff": r.diffs.get(Path(d.location.file).relative_to(r.repo).as_posix()),
                     }
-                    for d in r.diagnostics
+                    for d in r.findings
                 ],
             }
             for r in results
@@ -216,14 +255,16 @@ def check(repos: tuple[Path, ...], fmt: str, no_diff: bool) -> None:
                 rel = Path(diag.location.file).relative_to(result.repo).as_posix()
                 if not no_diff and rel in result.diffs:
                     click.echo(result.diffs[rel], nl=False)
+            for diag in result.policy:
+                click.echo(diag.format_finding())
         if len(targets) > 1:
             click.echo(f"{'repository':<40} result", err=True)
             for result in results:
-                state = "clean" if result.clean else f"{len(result.diagnostics)} finding(s)"
+                state = "clean" if result.clean else f"{len(result.findings)} finding(s)"
                 click.echo(f"{result.repo!s:<40} {state}", err=True)
             for repo, err in errors.items():
                 click.echo(f"{repo!s:<40} error: {err}", err=True)
-        total = sum(len(r.diagnostics) for r in results)
+        total = sum(len(r.findings) for r in results)
         click.echo(
             f"check: {len(targets)} repository(ies), {total} finding(s)"
             + (f", {len(errors)} error(s)" if errors else ""),
@@ -292,13 +333,31 @@ def update(
 
 
 @cli.command()
-@click.argument("spec", type=click.Path(path_type=Path), default=Path("mlops.yaml"))
-def validate(spec: Path) -> None:
-    """Check SPEC against the schema and the semantic rules; print every problem."""
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+def validate(specs: tuple[Path, ...]) -> None:
+    """Check each SPEC (default: mlops.yaml) against the schema and the semantic rules.
+
+    Every problem of every spec is printed; exit 2 when any spec is invalid. Several
+    specs are what the pre-commit hook passes (a repository holds test fixture specs).
+    """
     from mlopsgen.spec import load_spec  # noqa: PLC0415
 
-    loaded = load_spec(spec)
-    click.echo(f"{spec}: valid spec for {loaded.project.name!r} ({', '.join(loaded.ci.platforms)})")
+    invalid = 0
+    for spec in specs or (Path("mlops.yaml"),):
+        try:
+            loaded = load_spec(spec)
+        except SpecError as exc:
+            _report_spec_error(exc)
+            invalid += 1
+            continue
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            invalid += 1
+            continue
+        platforms = ", ".join(loaded.ci.platforms)
+        click.echo(f"{spec}: valid spec for {loaded.project.name!r} ({platforms})")
+    if invalid:
+        raise click.exceptions.Exit(EXIT_USAGE)
 
 
 @cli.command()
@@ -333,6 +392,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as exc:
         _report_spec_error(exc)
         return EXIT_USAGE
+    except PolicyError as exc:
+        for diag in exc.diagnostics:
+            click.echo(diag.format_finding(), err=True)
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FINDINGS
     except UserError as exc:
         click.echo(f"error: {exc}", err=True)
         return EXIT_USAGE

@@ -57,3 +57,8 @@ class Diagnostic:
         path = f"{self.location.json_path}: " if self.location.json_path else ""
         hint = f" (hint: {self.hint})" if self.hint else ""
         return f"{self.location}: {path}{self.message}{hint}"
+
+    def format_finding(self) -> str:
+        """Render a policy finding as ``audit`` does: ``file:line:col: severity RULE message``."""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{self.location}: {self.severity.value} {self.code} {self.message}{hint}"

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GeneratorError",
     "GeneratorWarning",
+    "PolicyError",
     "SpecError",
     "TargetExistsError",
     "UserError",
@@ -50,6 +51,24 @@ class SpecError(UserError):
         count = len(diagnostics)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid spec: {count} {noun}", path=path)
+        self.diagnostics = tuple(diagnostics)
+
+
+class PolicyError(UserError):
+    """A spec that fails its own policy packs; rendering it is refused (exit 1).
+
+    Carries the findings at or above the packs' fail threshold.
+    """
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], *, path: Path | None = None):
+        count = len(diagnostics)
+        super().__init__(
+            f"the spec fails its policy packs: {count} finding{'s' if count != 1 else ''} "
+            "at or above their fail threshold; nothing written",
+            path=path,
+            hint="fix the spec, waive the rule in policies.waivers (with a reason, an owner "
+            "and an expiry), or pass --allow-findings",
+        )
         self.diagnostics = tuple(diagnostics)
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen import writer, yamlio
+from mlopsgen.diagnostics import Diagnostic
 from mlopsgen.lock import BASE_PATH, LOCK_PATH, dump_base
 from mlopsgen.render import render_managed
+from mlopsgen.resources import REPO_PACKS_DIR
 from mlopsgen.spec import parse_spec
 from mlopsgen.spec.model import Spec
 
@@ -24,6 +26,8 @@ class NewResult:
     dry_run: bool
     spec: Spec
     warnings: tuple[str, ...] = ()
+    #: The spec's findings under its own packs (only when they were allowed).
+    findings: tuple[Diagnostic, ...] = ()
 
 
 def create_repository(
@@ -33,19 +37,27 @@ def create_repository(
     filename: str = "mlops.yaml",
     force: bool = False,
     dry_run: bool = False,
+    allow_findings: bool = False,
 ) -> NewResult:
-    """Validate ``spec_text`` and render the repository into ``target``.
+    """Validate ``spec_text``, audit it against its packs, render the repository into ``target``.
 
-    Nothing is written unless the spec is valid and the whole tree rendered:
-    rendering happens in a staging directory beside ``target``.
+    Nothing is written unless the spec is valid, passes its own policy packs (or
+    ``allow_findings``) and the whole tree rendered: rendering happens in a staging
+    directory beside ``target``.
 
     Raises:
         SpecError: the spec is invalid.
+        PolicyError: the spec fails its own packs and ``allow_findings`` is false.
         UserError: the target cannot be used.
     """
-    spec = parse_spec(spec_text, filename=filename)
+    from mlopsgen.sync import SPEC_FILE, enforce_policy, lock_for, render_tree  # noqa: PLC0415
+
+    pack_dirs = [target / REPO_PACKS_DIR]
+    spec = parse_spec(spec_text, filename=filename, pack_dirs=pack_dirs)
+    findings = enforce_policy(
+        spec_text, file=filename, pack_dirs=pack_dirs, allow_findings=allow_findings
+    )
     writer.check_target(target, force=force)
-    from mlopsgen.sync import SPEC_FILE, lock_for, render_tree  # noqa: PLC0415
 
     managed = render_managed(spec)
     tree = render_tree(spec, spec_text, managed)
@@ -59,7 +71,12 @@ def create_repository(
         writer.write_files(project, contents)
         files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
     return NewResult(
-        target=target, files=tuple(files), dry_run=dry_run, spec=spec, warnings=managed.warnings
+        target=target,
+        files=tuple(files),
+        dry_run=dry_run,
+        spec=spec,
+        warnings=managed.warnings,
+        findings=findings,
     )
 
 

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["TOOL_CACHES", "data_root", "policies_dir", "template_dir"]
+__all__ = [
+    "REPO_PACKS_DIR",
+    "TOOL_CACHES",
+    "builtin_packs",
+    "data_root",
+    "find_pack",
+    "policies_dir",
+    "template_dir",
+]
+
+#: Where a repository keeps its own policy packs, relative to its root.
+REPO_PACKS_DIR = ".mlopsgen/policies"
 
 #: Tool caches a developer's run may leave inside template/: never part of a render or
 #: of the template's version.
@@ -36,3 +48,24 @@ def template_dir() -> Path:
 def policies_dir() -> Path:
     """The built-in policy packs."""
     return data_root() / "policies"
+
+
+def builtin_packs() -> list[str]:
+    """Names of the built-in policy packs."""
+    return sorted(p.stem for p in policies_dir().glob("*.yaml"))
+
+
+def find_pack(name: str, search: Sequence[Path] = ()) -> Path | None:
+    """The file of a pack: a path (``*.yaml`` or with a ``/``), else a name.
+
+    A name resolves to a built-in pack first, then to ``<folder>/<name>.yaml`` in each
+    ``search`` folder in order, so a repository can add packs but not replace one.
+    """
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        path = Path(name)
+        return path if path.is_file() else None
+    for folder in (policies_dir(), *search):
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -13,7 +13,7 @@ import merge3
 
 from mlopsgen import __version__, writer
 from mlopsgen.diagnostics import Diagnostic, Location, Severity
-from mlopsgen.errors import UserError
+from mlopsgen.errors import PolicyError, UserError
 from mlopsgen.headers import with_header
 from mlopsgen.lock import (
     BASE_PATH,
@@ -28,7 +28,7 @@ from mlopsgen.lock import (
     template_version,
 )
 from mlopsgen.render import Rendered, render_managed
-from mlopsgen.resources import TOOL_CACHES
+from mlopsgen.resources import REPO_PACKS_DIR, TOOL_CACHES
 from mlopsgen.spec import parse_spec, read_spec_text
 from mlopsgen.spec.model import Platform, Spec
 
@@ -40,6 +40,7 @@ __all__ = [
     "RenderedFile",
     "UpdateResult",
     "check",
+    "enforce_policy",
     "lock_for",
     "render_repo",
     "render_tree",
@@ -120,6 +121,38 @@ def lock_for(
     return lock, base
 
 
+# --- the spec's own policy packs -----------------------------------------------------------
+
+
+def _spec_policy(
+    spec_text: str, *, file: str, pack_dirs: Sequence[Path]
+) -> tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]]:
+    """The spec's findings under its packs: those at or above their threshold, and the rest."""
+    from mlopsgen.policy.engine import audit_spec  # noqa: PLC0415  (loads every rule)
+
+    report = audit_spec(spec_text, file=file, pack_dirs=pack_dirs)
+    blocking = tuple(r.diagnostic() for r in report.results if r.blocking)
+    others = tuple(r.diagnostic() for r in report.active if not r.blocking)
+    return blocking, others
+
+
+def enforce_policy(
+    spec_text: str, *, file: str, pack_dirs: Sequence[Path] = (), allow_findings: bool = False
+) -> tuple[Diagnostic, ...]:
+    """Audit the spec against its own packs, as ``audit`` does, before anything is rendered.
+
+    Returns every finding that is not waived (for the caller to warn about).
+
+    Raises:
+        PolicyError: findings at or above the packs' threshold, unless ``allow_findings``.
+        UserError: a pack of the repository that cannot be loaded.
+    """
+    blocking, others = _spec_policy(spec_text, file=file, pack_dirs=pack_dirs)
+    if blocking and not allow_findings:
+        raise PolicyError(blocking, path=Path(file))
+    return (*blocking, *others)
+
+
 # --- check -------------------------------------------------------------------------------
 
 
@@ -137,13 +170,21 @@ class CheckResult:
     """Findings of ``check`` for one repository."""
 
     repo: Path
+    #: Drift of the managed files (SYNC-* codes).
     diagnostics: tuple[Diagnostic, ...]
     diffs: dict[str, str] = field(default_factory=dict)
+    #: The spec's findings at or above the fail threshold of its own packs.
+    policy: tuple[Diagnostic, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Diagnostic, ...]:
+        """Every finding: drift, then policy."""
+        return (*self.diagnostics, *self.policy)
 
     @property
     def clean(self) -> bool:
         """No finding at all."""
-        return not self.diagnostics
+        return not self.findings
 
 
 def _finding(repo: Path, rel: str, code: str, message: str, hint: str) -> Diagnostic:
@@ -155,16 +196,18 @@ def check(repo: Path) -> CheckResult:
 
     Tells apart a file edited by hand (its hash differs from the lock's) from one
     left behind by a spec or generator change (it still matches the lock), and
-    reports missing and orphaned managed files.
+    reports missing and orphaned managed files. The spec is audited against its own
+    packs too: findings at or above their threshold (waivers applied) are findings of
+    ``check``, so the pipelines' first job enforces the packs.
 
     Raises:
-        UserError: no lock or no readable spec.
+        UserError: no lock, no readable spec, or a pack of the repository that is broken.
         SpecError: the spec is invalid.
     """
     writer.recover(repo)
     lock = read_lock(repo)
-    spec_text = read_spec_text(repo / SPEC_FILE)
-    spec = parse_spec(spec_text, filename=str(repo / SPEC_FILE))
+    spec_text, spec, pack_dirs = _read_spec(repo)
+    policy, _ = _spec_policy(spec_text, file=str(repo / SPEC_FILE), pack_dirs=pack_dirs)
     fresh = managed_tree(render_managed(spec))
     base = read_base(repo)
     spec_changed = sha256(spec_text) != lock.spec_sha256
@@ -232,7 +275,7 @@ def check(repo: Path) -> CheckResult:
                     "run `mlopsgen update` to remove it, or delete it",
                 )
             )
-    return CheckResult(repo, tuple(out), diffs)
+    return CheckResult(repo, tuple(out), diffs, policy)
 
 
 # --- update ------------------------------------------------------------------------------
@@ -320,8 +363,7 @@ def update(
             )
     lock = read_lock(repo)
     base = read_base(repo)
-    spec_text = read_spec_text(repo / SPEC_FILE)
-    spec = parse_spec(spec_text, filename=str(repo / SPEC_FILE))
+    spec_text, spec, _ = _read_spec(repo)
     fresh = render_tree(spec, spec_text)
     keep = set(keep_edits)
     writes: dict[str, bytes | None] = {}
@@ -408,14 +450,20 @@ def update(
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The plan ``render`` made (and applied unless a dry run), and its warnings."""
+    """The plan ``render`` made (and applied unless a dry run), its warnings and findings."""
 
     plan: writer.Plan
     warnings: tuple[str, ...]
+    #: The spec's findings under its own packs (only when they were allowed).
+    findings: tuple[Diagnostic, ...] = ()
 
 
 def render_repo(
-    repo: Path, *, platforms: Iterable[Platform] | None = None, dry_run: bool = False
+    repo: Path,
+    *,
+    platforms: Iterable[Platform] | None = None,
+    dry_run: bool = False,
+    allow_findings: bool = False,
 ) -> RenderResult:
     """Re-render the managed files of ``repo`` and record them in its lock.
 
@@ -425,10 +473,16 @@ def render_repo(
     Raises:
         UserError: no readable spec.
         SpecError: the spec is invalid.
+        PolicyError: the spec fails its own packs and ``allow_findings`` is false.
     """
     writer.recover(repo)
-    spec_text = read_spec_text(repo / SPEC_FILE)
-    spec = parse_spec(spec_text, filename=str(repo / SPEC_FILE))
+    spec_text, spec, pack_dirs = _read_spec(repo)
+    findings = enforce_policy(
+        spec_text,
+        file=str(repo / SPEC_FILE),
+        pack_dirs=pack_dirs,
+        allow_findings=allow_findings,
+    )
     rendered = render_managed(spec, platforms=platforms)
     fresh = managed_tree(rendered)
     plan = writer.plan_files(repo, {rel: f.content for rel, f in fresh.items()})
@@ -447,4 +501,15 @@ def render_repo(
         writes[BASE_PATH] = dump_base(base).encode("utf-8")
         writes[LOCK_PATH] = merged.dumps().encode("utf-8")
         writer.apply_transaction(repo, writes)
-    return RenderResult(plan, rendered.warnings)
+    return RenderResult(plan, rendered.warnings, findings)
+
+
+def _read_spec(repo: Path) -> tuple[str, Spec, list[Path]]:
+    """The text and model of a repository's spec, and where its own packs live."""
+    pack_dirs = [repo / REPO_PACKS_DIR]
+    spec_text = read_spec_text(repo / SPEC_FILE)
+    return (
+        spec_text,
+        parse_spec(spec_text, filename=str(repo / SPEC_FILE), pack_dirs=pack_dirs),
+        pack_dirs,
+    )

@@ -279,7 +279,11 @@ def test_unknown_spec_pack_falls_back_and_says_so(tmp_path: Path) -> None:
     (repo / "mlops.yaml").write_text("version: 1\nproject: {name: X}\npolicies: {packs: [nope]}\n")
     (report,) = audit([repo], AuditSettings(today=TODAY))
     assert any(
-        r.rule == "SPEC-001" and "no policy pack 'nope'" in r.message for r in report.results
+        r.rule == "SPEC-001"
+        and "unknown policy pack 'nope'" in r.message
+        and r.location.line == 3
+        and r.blocking
+        for r in report.results
     )
 
 

@@ -26,6 +26,7 @@ from mlopsgen.policy.source import MAX_BYTES, ParseProblem, read_pipeline
 from mlopsgen.policy.specview import SpecView
 from mlopsgen.policy.view import PipelineView
 from mlopsgen.policy.waivers import Waiver, from_spec, matching, parse_inline
+from mlopsgen.resources import REPO_PACKS_DIR
 from mlopsgen.spec.model import Platform
 from mlopsgen.yamlio import JsonPath
 
@@ -36,6 +37,7 @@ __all__ = [
     "Result",
     "Skipped",
     "audit",
+    "audit_spec",
 ]
 
 
@@ -432,13 +434,23 @@ class Engine:
 
     # --- the spec ------------------------------------------------------------------------
 
-    def spec(self, text: str, *, file: str, waivers: Sequence[Waiver] = ()) -> FileReport:
-        """Audit a spec's text (waivers: the spec's own, for its findings)."""
+    def spec(
+        self,
+        text: str,
+        *,
+        file: str,
+        waivers: Sequence[Waiver] = (),
+        pack_dirs: Sequence[Path] = (),
+    ) -> FileReport:
+        """Audit a spec's text (waivers: the spec's own, for its findings).
+
+        ``pack_dirs``: where the spec's ``policies.packs`` may be besides the built-ins.
+        """
         from mlopsgen.spec import parse_spec  # noqa: PLC0415  # jsonschema: only for specs
 
         report = FileReport(file, "spec")
         try:
-            spec = parse_spec(text, filename=file)
+            spec = parse_spec(text, filename=file, pack_dirs=pack_dirs)
         except SpecError as exc:
             for diag in exc.diagnostics:
                 res = self.engine_result("SPEC-001", diag.message, diag.location, diag.hint)
@@ -482,15 +494,14 @@ def _read(path: Path, file: str) -> str | ParseProblem:
         return ParseProblem("PARSE-001", f"cannot read the file: {exc.strerror or exc}")
 
 
-def _spec_waivers(path: Path, file: str) -> tuple[list[Waiver], tuple[str, ...] | None]:
+def _spec_waivers(
+    text: str, file: str, pack_dirs: Sequence[Path]
+) -> tuple[list[Waiver], tuple[str, ...] | None]:
     """Waivers and packs of a spec; empty when the spec is invalid (SPEC-001 says why)."""
     from mlopsgen.spec import parse_spec  # noqa: PLC0415
 
-    text = _read(path, file)
-    if isinstance(text, ParseProblem):
-        return [], None
     try:
-        spec = parse_spec(text, filename=file)
+        spec = parse_spec(text, filename=file, pack_dirs=pack_dirs)
     except SpecError:
         return [], None
     doc = yamlio.load(text, filename=file)
@@ -499,6 +510,28 @@ def _spec_waivers(path: Path, file: str) -> tuple[list[Waiver], tuple[str, ...] 
         mark = doc.mark(("policies", "waivers", i))
         lines.append(mark.line if mark else None)
     return from_spec(spec.policies.waivers, source=file, lines=lines), spec.policies.packs
+
+
+def audit_spec(
+    text: str,
+    *,
+    file: str,
+    pack_dirs: Sequence[Path] = (),
+    settings: AuditSettings | None = None,
+) -> FileReport:
+    """Audit a spec against its own packs (``policies.packs``), its waivers applied.
+
+    What ``audit`` does to a spec, for the commands that render one: their results mark
+    the findings at or above the packs' threshold as ``blocking``. Pipeline rules do not
+    run, so waivers meant for pipeline files are not reported as unused.
+
+    Raises:
+        UserError: a pack of the repository that cannot be loaded (PackError).
+    """
+    settings = settings or AuditSettings()
+    waivers, packs = _spec_waivers(text, file, pack_dirs)
+    engine = Engine(load_policy(packs or DEFAULT_PACKS, search=pack_dirs), settings)
+    return engine.spec(text, file=file, waivers=waivers, pack_dirs=pack_dirs)
 
 
 def audit(
@@ -639,12 +672,17 @@ def _audit_unit(
 ) -> Iterator[FileReport]:
     spec_file = _display(unit.spec) if unit.spec else None
     waivers: list[Waiver] = []
+    packs: tuple[str, ...] | None = None
     engine = default
     pack_error: str | None = None
+    search = unit.root / REPO_PACKS_DIR if unit.root else None
+    pack_dirs = [search] if search else []
+    spec_text: str | ParseProblem | None = None
     if unit.spec is not None and spec_file is not None:
-        waivers, packs = _spec_waivers(unit.spec, spec_file)
+        spec_text = _read(unit.spec, spec_file)
+        if not isinstance(spec_text, ParseProblem):
+            waivers, packs = _spec_waivers(spec_text, spec_file, pack_dirs)
         if settings.packs is None and packs:
-            search = unit.root / ".mlopsgen" / "policies" if unit.root else None
             try:
                 engine = engine_for(packs, search)
             except UserError as exc:
@@ -665,17 +703,17 @@ def _audit_unit(
                 used=used,
                 files=LocalFiles(path, root=unit.root, display=_display),
             )
-    if unit.audit_spec and unit.spec is not None and spec_file is not None:
+    if unit.audit_spec and spec_text is not None and spec_file is not None:
         if on_file is not None:
             on_file(spec_file)
-        text = _read(unit.spec, spec_file)
+        text = spec_text
         if isinstance(text, ParseProblem):
             report = FileReport(spec_file, "spec")
             res = engine.engine_result(text.rule, text.message, Location(spec_file))
             report.results += [res] if res else []
             yield report
             return
-        report = engine.spec(text, file=spec_file, waivers=waivers)
+        report = engine.spec(text, file=spec_file, waivers=waivers, pack_dirs=pack_dirs)
         used.update(w for r in report.results for w in ([r.waived_by] if r.waived_by else []))
         if pack_error:
             res = engine.engine_result(

@@ -23,7 +23,7 @@ from mlopsgen.diagnostics import Diagnostic, Location, Severity
 from mlopsgen.errors import UserError
 from mlopsgen.policy.base import Target, matches
 from mlopsgen.policy.rules import RULES
-from mlopsgen.resources import policies_dir
+from mlopsgen.resources import builtin_packs, find_pack
 
 __all__ = [
     "DEFAULT_PACKS",
@@ -86,18 +86,7 @@ def pack_schema() -> dict[str, Any]:
 
 def available_packs() -> list[str]:
     """Names of the built-in packs."""
-    return sorted(p.stem for p in policies_dir().glob("*.yaml"))
-
-
-def _find(name: str, search: Sequence[Path]) -> Path | None:
-    if name.endswith((".yaml", ".yml")) or "/" in name:
-        path = Path(name)
-        return path if path.is_file() else None
-    for folder in (policies_dir(), *search):
-        candidate = folder / f"{name}.yaml"
-        if candidate.is_file():
-            return candidate
-    return None
+    return builtin_packs()
 
 
 def _diag(
@@ -188,7 +177,7 @@ def _check_rules(pack: dict[str, Any], doc: yamlio.LoadedYaml, file: str) -> lis
 
 
 def _load_pack(name: str, search: Sequence[Path]) -> tuple[dict[str, Any], Path]:
-    path = _find(name, search)
+    path = find_pack(name, search)
     if path is None:
         close = difflib.get_close_matches(name, available_packs(), 1)
         raise UserError(

@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import keyword
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from mlopsgen import yamlio
 from mlopsgen.diagnostics import Diagnostic, Location, Severity
 from mlopsgen.errors import SpecError, UserError
+from mlopsgen.resources import REPO_PACKS_DIR, builtin_packs, find_pack
 from mlopsgen.spec.cron import cron_problem
 from mlopsgen.spec.model import (
     CI,
@@ -109,15 +110,23 @@ def read_spec_text(path: Path) -> str:
 def load_spec(path: Path) -> Spec:
     """Read, validate and type the spec at ``path``.
 
+    Its policy packs may be built-in ones or the packs of the repository it sits in
+    (``.mlopsgen/policies/`` beside it).
+
     Raises:
         UserError: the file cannot be read as text.
         SpecError: every problem found in the spec, one diagnostic each.
     """
-    return parse_spec(read_spec_text(path), filename=str(path))
+    return parse_spec(
+        read_spec_text(path), filename=str(path), pack_dirs=[path.parent / REPO_PACKS_DIR]
+    )
 
 
-def parse_spec(text: str, *, filename: str = "mlops.yaml") -> Spec:
+def parse_spec(text: str, *, filename: str = "mlops.yaml", pack_dirs: Sequence[Path] = ()) -> Spec:
     """Validate spec text and return the typed spec with defaults applied.
+
+    ``pack_dirs``: folders where ``policies.packs`` may name a pack besides the
+    built-in ones (a repository's ``.mlopsgen/policies``).
 
     Raises:
         SpecError: one diagnostic per problem, sorted by position.
@@ -161,7 +170,9 @@ def parse_spec(text: str, *, filename: str = "mlops.yaml") -> Spec:
     if not problems:
         data = apply_defaults(doc.data)
         problems = [
-            d for d in _semantic_problems(data, doc, filename) if d.location.json_path not in leaked
+            d
+            for d in _semantic_problems(data, doc, filename, pack_dirs)
+            if d.location.json_path not in leaked
         ]
     problems += leaks
     if problems:
@@ -331,7 +342,7 @@ def _yaml11_key(key: Any) -> str:
 
 
 def _semantic_problems(
-    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str, pack_dirs: Sequence[Path]
 ) -> Iterator[Diagnostic]:
     project = data["project"]
     if "slug" not in project:
@@ -387,6 +398,20 @@ def _semantic_problems(
                 filename,
                 ("model", "metrics", name),
                 f"min {low} is greater than max {high}; no model can pass",
+            )
+
+    for i, name in enumerate(data["policies"]["packs"]):
+        if find_pack(name, pack_dirs) is None:
+            builtin = builtin_packs()
+            close = _close(name, builtin)
+            yield _at(
+                doc,
+                filename,
+                ("policies", "packs", i),
+                f"unknown policy pack {name!r}",
+                (f"{close} " if close else "")
+                + f"one of {', '.join(builtin)}; or a pack of the repository at "
+                f"{REPO_PACKS_DIR}/{name}.yaml",
             )
 
     for i, waiver in enumerate(data["policies"]["waivers"]):

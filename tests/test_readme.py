@@ -1,0 +1,44 @@
+"""README.md documents every command of the CLI, and `.ci/run` runs exactly its commands."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from mlopsgen.cli import cli
+from tests.repo_paths import ROOT, CliResult
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _table_commands() -> set[str]:
+    """The subcommand of each row of the README's command table."""
+    table = README.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    return set(re.findall(r"^\| `mlopsgen (\w+)", table, flags=re.MULTILINE))
+
+
+def test_every_command_in_help_is_in_the_readme_table(run_cli: Callable[..., CliResult]) -> None:
+    result = run_cli("--help")
+    assert result.code == 0
+    listed = result.out.split("Commands:", 1)[1]
+    in_help = set(re.findall(r"^  (\w+)\s", listed, flags=re.MULTILINE))
+    assert in_help == set(cli.commands), "the parse of --help found every command"
+    assert in_help <= _table_commands(), f"missing from README: {in_help - _table_commands()}"
+
+
+def test_readme_documents_allow_findings_and_a_virtual_environment() -> None:
+    assert "--allow-findings" in README
+    assert "virtual environment" in README and "externally-managed-environment" in README
+
+
+def _bash_blocks(text: str) -> list[str]:
+    return re.findall(r"```bash\n(.*?)\n```", text, flags=re.DOTALL)
+
+
+def test_ci_run_calls_exactly_the_readme_commands() -> None:
+    setup = README.split("## Set up", 1)[1].split("## Test", 1)[0]
+    test = README.split("## Test", 1)[1].split("##", 1)[0]
+    commands = [_bash_blocks(setup)[0], _bash_blocks(test)[0]]
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [ln for ln in run.splitlines() if ln and not ln.startswith(("#", "set ", "cd "))]
+    assert lines == commands
