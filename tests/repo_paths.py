@@ -1,7 +1,9 @@
-"""What the tests share besides fixtures: the repository root, the examples, CliResult."""
+"""What the tests share besides fixtures: the repository root, the examples, CliResult, wheels."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,3 +29,13 @@ def failing_its_pack(spec_text: str) -> str:
     return spec_text.replace("packs: [baseline]", "packs: [regulated]").replace(
         "champion: {compare: true", "champion: {compare: false"
     )
+
+
+def build_wheel(outdir: Path) -> Path:
+    """Build mlopsgen's wheel from this checkout into ``outdir`` (``python -m build``)."""
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    return next(outdir.glob("mlopsgen-*.whl"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import subprocess
@@ -15,8 +16,9 @@ import pytest
 import yaml
 
 from mlopsgen.new import create_repository
-from mlopsgen.spec import load_spec
-from tests.repo_paths import EXAMPLES, ROOT
+from mlopsgen.pipeline import build_pipelines
+from mlopsgen.spec import load_spec, parse_spec
+from tests.repo_paths import EXAMPLES, ROOT, build_wheel
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +30,14 @@ FAKE_SECRET_KEY = "k9Tq2Vx7Lm4Pz8Rw1Ys6" + "Hb3Nc5Jd0Gf7Ue2Ia9Ko"
 class Repo:
     """A rendered example with its own virtual environment (or another repo's)."""
 
-    def __init__(self, root: Path, *, venv_dir: Path | None = None):
+    def __init__(
+        self, root: Path, *, venv_dir: Path | None = None, mlopsgen: str | None = str(ROOT)
+    ):
         self.root = root
         self.venv = venv_dir or root / ".venv"
         self.bin = self.venv / "bin"
+        #: What `make check` installs (MLOPSGEN); None keeps the Makefile's (ci.mlopsgen).
+        self.mlopsgen = mlopsgen
 
     def run(
         self, *cmd: str, check: bool = True, env: dict[str, str] | None = None
@@ -42,10 +48,12 @@ class Repo:
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
             "VIRTUAL_ENV": str(self.venv),
             "PYTHON": str(self.bin / "python"),
-            # mlopsgen is not on PyPI: `make check` installs this checkout.
-            "MLOPSGEN": str(ROOT),
         }
         env.pop("PYTHONPATH", None)
+        env.pop("MLOPSGEN", None)
+        if self.mlopsgen is not None:
+            # mlopsgen is not on PyPI: `make check` installs this checkout.
+            env["MLOPSGEN"] = self.mlopsgen
         proc = subprocess.run(
             list(cmd),
             cwd=self.root,
@@ -250,3 +258,63 @@ def test_python_used_is_the_venv(repo: Repo) -> None:
     result = repo.run(str(repo.bin / "python"), "-c", "import sys; print(sys.prefix)")
     assert result.stdout.strip() == str(repo.root / ".venv")
     assert sys.prefix != result.stdout.strip()
+
+
+def test_first_job_is_green_with_a_vendored_wheel(tmp_path: Path) -> None:
+    """Issue 11: a fresh render's first CI job (make install, make check) passes as rendered.
+
+    The spec vendors a wheel built from this checkout (with its sha256); the job runs as
+    CI runs it: no virtualenv active, no MLOPSGEN override, `make install` creates .venv.
+    """
+    wheel = build_wheel(tmp_path / "dist")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    data = yaml.safe_load((ROOT / "examples" / "spam-filter.yaml").read_text())
+    data["ci"]["mlopsgen"] = {"source": "wheel", "wheel": f"tools/{wheel.name}", "sha256": digest}
+    text = yaml.safe_dump(data, sort_keys=False)
+    root = tmp_path / "repo"
+    result = create_repository(text, root, vendor_wheel=wheel)
+    assert not [w for w in result.warnings if "ci.mlopsgen" in w]
+    first = build_pipelines(parse_spec(text))[0].jobs[0]
+    assert first.id == "mlopsgen-check"
+    assert first.commands == ("make install", "make check")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHON", "MLOPSGEN", "PIP_REQUIRE_VIRTUALENV"}
+    }
+    # The job's interpreter, as setup-python puts it first on PATH.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    for command in first.commands:
+        proc = subprocess.run(
+            command.split(),
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=1800,
+        )
+        assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+    assert f"pip install ./tools/{wheel.name}" in proc.stdout
+    installed = subprocess.run(
+        [str(root / ".venv" / "bin" / "python"), "-m", "pip", "show", "-f", "mlopsgen"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert str(root / ".venv") in installed.stdout, "mlopsgen went into the project's .venv"
+
+
+def test_make_check_fails_loudly_when_pypi_has_no_mlopsgen(tmp_path: Path) -> None:
+    """The default source (pypi) with no mlopsgen on the index: exit 2, naming the fix."""
+    root = tmp_path / "repo"
+    create_repository((ROOT / "examples" / "spam-filter.yaml").read_text(), root)
+    venv.create(tmp_path / "venv", with_pip=True)
+    bare = Repo(root, venv_dir=tmp_path / "venv", mlopsgen=None)
+    # An index without mlopsgen, whatever PyPI holds today (the name is not ours there).
+    result = bare.run("make", "check", check=False, env={"PIP_NO_INDEX": "1"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "check FAILED: could not install mlopsgen from 'mlopsgen==" in result.stderr
+    assert "(MLOPSGEN, from ci.mlopsgen in mlops.yaml: source pypi)" in result.stderr
+    assert "mlopsgen is not published on PyPI: point ci.mlopsgen at" in result.stderr
+    assert "-m mlopsgen check ." not in result.stdout, "it stops, it does not skip ahead"

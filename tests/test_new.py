@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -441,3 +443,158 @@ def test_plain_cookiecutter_no_input(tmp_path: Path) -> None:
     assert len(repos) == 1
     spec = load_spec(repos[0] / "mlops.yaml")
     assert (repos[0] / "src" / spec.project.slug / "train.py").is_file()
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+WHEEL_NAME = f"mlopsgen-{__version__}-py3-none-any.whl"
+INSTALL_SPECS = {
+    "pypi": "{source: pypi}",
+    "index": "{source: index, index_url: 'https://pypi.example.com/simple'}",
+    "git": f"{{source: git, git: 'https://github.com/acme/mlopsgen.git', commit: '{SHA}'}}",
+    "wheel": f"{{source: wheel, wheel: tools/{WHEEL_NAME}}}",
+}
+
+
+def _install_spec(install: str) -> str:
+    return MINIMAL + f"ci:\n  mlopsgen: {install}\n"
+
+
+def _check_recipe(makefile: str) -> str:
+    return makefile.split("\ncheck:", 1)[1].split("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize("source", INSTALL_SPECS)
+def test_make_check_installs_from_the_spec_source(tmp_path: Path, source: str) -> None:
+    create_repository(_install_spec(INSTALL_SPECS[source]), tmp_path / "repo")
+    makefile = (tmp_path / "repo" / "Makefile").read_text()
+    recipe = _check_recipe(makefile)
+    expected = {
+        "pypi": f"\nMLOPSGEN ?= mlopsgen=={__version__}\n",
+        "index": f"\nMLOPSGEN ?= mlopsgen=={__version__}\n"
+        "MLOPSGEN_INDEX_URL ?= https://pypi.example.com/simple\n",
+        "git": f"\nMLOPSGEN ?= mlopsgen @ git+https://github.com/acme/mlopsgen.git@{SHA}\n",
+        "wheel": f"\nMLOPSGEN_WHEEL := ./tools/{WHEEL_NAME}\nMLOPSGEN ?= $(MLOPSGEN_WHEEL)\n",
+    }[source]
+    assert expected in makefile
+    index = ' --index-url "$(MLOPSGEN_INDEX_URL)"' if source == "index" else ""
+    assert f'--disable-pip-version-check{index} "$(MLOPSGEN)" ||' in recipe
+    assert ("--index-url" in recipe) == (source == "index"), "never an index besides PyPI"
+    assert "--extra-index-url" not in makefile
+    assert f"(MLOPSGEN, from ci.mlopsgen in mlops.yaml: source {source})" in recipe
+    assert recipe.rstrip().endswith("$(PYTHON) -m mlopsgen check .")
+
+
+def test_pypi_source_failure_names_the_fix(tmp_path: Path) -> None:
+    create_repository(MINIMAL, tmp_path / "repo")
+    recipe = _check_recipe((tmp_path / "repo" / "Makefile").read_text())
+    assert "mlopsgen is not published on PyPI: point ci.mlopsgen at" in recipe
+    assert "make check MLOPSGEN=..." in recipe
+
+
+def _fake_wheel(path: Path, *, name: str = "mlopsgen", version: str = __version__) -> Path:
+    """A zip with the METADATA of a wheel: enough for ``--vendor-wheel``'s checks."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            f"{name}-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        )
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_vendor_wheel_copies_the_wheel_into_place(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    wheel = _fake_wheel(tmp_path / "dist" / WHEEL_NAME)
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(
+        _install_spec(f"{{source: wheel, wheel: tools/{WHEEL_NAME}, sha256: '{_sha256(wheel)}'}}")
+    )
+    out = tmp_path / "repo"
+    result = run_cli("new", str(spec), "-o", str(out), "--vendor-wheel", str(wheel))
+    assert result.code == 0, result.err
+    assert (out / "tools" / WHEEL_NAME).read_bytes() == wheel.read_bytes()
+    assert "is not in" not in result.err
+    assert f"\nMLOPSGEN_SHA256 ?= {_sha256(wheel)}\n" in (out / "Makefile").read_text()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("wrong-hash", "has sha256"),
+        ("wrong-name", "is not named like ci.mlopsgen.wheel"),
+        ("not-a-wheel", "is not a wheel"),
+        ("other-package", "is not a wheel of mlopsgen"),
+        ("missing", "no such wheel"),
+        ("index-source", "--vendor-wheel needs ci.mlopsgen.source: wheel"),
+    ],
+)
+def test_vendor_wheel_refuses_what_the_spec_does_not_declare(
+    tmp_path: Path, run_cli: Callable[..., CliResult], case: str, message: str
+) -> None:
+    wheel = _fake_wheel(tmp_path / "dist" / WHEEL_NAME)
+    install = f"{{source: wheel, wheel: tools/{WHEEL_NAME}}}"
+    if case == "wrong-hash":
+        install = f"{{source: wheel, wheel: tools/{WHEEL_NAME}, sha256: '{'0' * 64}'}}"
+    elif case == "wrong-name":
+        wheel = _fake_wheel(tmp_path / "dist" / "mlopsgen-9.9-py3-none-any.whl")
+    elif case == "not-a-wheel":
+        wheel.write_text("not a zip")
+    elif case == "other-package":
+        wheel = _fake_wheel(tmp_path / "other" / WHEEL_NAME, name="requests")
+    elif case == "missing":
+        wheel = tmp_path / "nowhere" / WHEEL_NAME
+    elif case == "index-source":
+        install = INSTALL_SPECS["index"]
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(_install_spec(install))
+    out = tmp_path / "repo"
+    result = run_cli("new", str(spec), "-o", str(out), "--vendor-wheel", str(wheel))
+    assert result.code == 2
+    assert message in result.err
+    assert not out.exists(), "nothing is written when the wheel is refused"
+
+
+def test_wheel_source_without_the_wheel_warns(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(_install_spec(INSTALL_SPECS["wheel"]))
+    result = run_cli("new", str(spec), "-o", str(tmp_path / "repo"))
+    assert result.code == 0
+    assert f"warning: ci.mlopsgen.wheel tools/{WHEEL_NAME} is not in" in result.err
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_check_refuses_a_missing_or_tampered_wheel(tmp_path: Path) -> None:
+    """The hash is checked before pip sees the wheel; both failures exit 2 and say why."""
+    wheel = _fake_wheel(tmp_path / "dist" / WHEEL_NAME)
+    install = f"{{source: wheel, wheel: tools/{WHEEL_NAME}, sha256: '{_sha256(wheel)}'}}"
+    repo = tmp_path / "repo"
+    create_repository(_install_spec(install), repo)
+    env = {k: v for k, v in os.environ.items() if k not in {"MLOPSGEN", "PYTHONPATH"}}
+
+    def make_check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "check", f"PYTHON={sys.executable}"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    missing = make_check()
+    assert missing.returncode == 2, missing.stderr
+    assert f"check FAILED: no mlopsgen wheel at ./tools/{WHEEL_NAME} (MLOPSGEN" in missing.stderr
+    (repo / "tools").mkdir()
+    (repo / "tools" / WHEEL_NAME).write_bytes(wheel.read_bytes() + b"tampered")
+    tampered = make_check()
+    assert tampered.returncode == 2, tampered.stderr
+    assert f"has sha256 {_sha256(repo / 'tools' / WHEEL_NAME)}, not MLOPSGEN_SHA256" in (
+        tampered.stderr
+    )

@@ -105,6 +105,79 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         [(5, 72, "'2027-02-30' is not a calendar date")],
     ),
     (
+        "mlopsgen-git-branch",
+        VALID_HEAD + "ci:\n  mlopsgen:\n    source: git\n"
+        "    git: https://github.com/acme/mlopsgen.git\n    commit: main\n",
+        [(8, 13, "ci.mlopsgen.commit: 'main' is not allowed here (hint: the full 40-character")],
+    ),
+    (
+        "mlopsgen-git-short-sha",
+        VALID_HEAD + "ci:\n  mlopsgen: {source: git, git: 'https://github.com/acme/m.git', "
+        "commit: 0123abc}\n",
+        [(5, 73, "ci.mlopsgen.commit: '0123abc' is not allowed here (hint: the full 40-")],
+    ),
+    (
+        "mlopsgen-git-missing-commit",
+        VALID_HEAD + "ci:\n  mlopsgen: {source: git, git: 'https://github.com/acme/m.git'}\n",
+        [(5, 3, "ci.mlopsgen: missing required key 'commit' (hint: source: git needs git")],
+    ),
+    (
+        "mlopsgen-index-missing-url",
+        VALID_HEAD + "ci:\n  mlopsgen: {source: index}\n",
+        [(5, 3, "ci.mlopsgen: missing required key 'index_url' (hint: source: index needs")],
+    ),
+    (
+        "mlopsgen-index-credentials",
+        VALID_HEAD
+        + "ci:\n  mlopsgen: {source: index, index_url: 'https://ci@pypi.example.com/simple'}\n",
+        [(5, 40, "is not allowed here (hint: an https:// URL without credentials")],
+    ),
+    (
+        "mlopsgen-wheel-escapes",
+        VALID_HEAD
+        + "ci:\n  mlopsgen: {source: wheel, wheel: ../mlopsgen-0.1.0-py3-none-any.whl}\n",
+        [
+            (
+                5,
+                36,
+                "ci.mlopsgen.wheel: '../mlopsgen-0.1.0-py3-none-any.whl' is not allowed here"
+                " (hint: a path inside the repository (relative, without '..')",
+            )
+        ],
+    ),
+    (
+        "mlopsgen-wheel-absolute",
+        VALID_HEAD
+        + "ci:\n  mlopsgen: {source: wheel, wheel: /opt/mlopsgen-0.1.0-py3-none-any.whl}\n",
+        [(5, 36, "(hint: a path inside the repository")],
+    ),
+    (
+        "mlopsgen-wheel-git-ignored",
+        VALID_HEAD
+        + "ci:\n  mlopsgen: {source: wheel, wheel: dist/mlopsgen-0.1.0-py3-none-any.whl}\n",
+        [
+            (
+                5,
+                36,
+                "so CI would never see the wheel (hint: vendor it under tools/",
+            )
+        ],
+    ),
+    (
+        "mlopsgen-key-of-another-source",
+        VALID_HEAD + "ci:\n  mlopsgen:\n    source: wheel\n"
+        "    wheel: tools/mlopsgen-0.1.0-py3-none-any.whl\n    sha256: '" + "a" * 64 + "'\n"
+        "    commit: '" + "0" * 40 + "'\n",
+        [
+            (
+                9,
+                5,
+                "ci.mlopsgen.commit is read by source 'git', but the source is 'wheel' (hint: "
+                "set source: git, or remove commit)",
+            )
+        ],
+    ),
+    (
         "unknown-pack",
         VALID_HEAD + "policies:\n  packs: [nosuchpack]\n",
         [

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.repo_paths import ROOT
+from tests.repo_paths import ROOT, build_wheel
 
 pytestmark = pytest.mark.slow
 
 
 def test_wheel_installs_and_renders(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(dist.glob("mlopsgen-*.whl"))
+    wheel = build_wheel(tmp_path / "dist")
     names = zipfile.ZipFile(wheel).namelist()
     assert "mlopsgen/_data/cookiecutter.json" in names
     assert "mlopsgen/_data/template/cookiecutter.json" in names

@@ -52,6 +52,11 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="List the files; write nothing.")
 @click.option("--no-input", is_flag=True, help="Without SPEC: take every default, ask nothing.")
 @_allow_findings
+@click.option(
+    "--vendor-wheel",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Copy this built mlopsgen wheel to the spec's ci.mlopsgen.wheel (source: wheel).",
+)
 def new(
     spec: Path | None,
     output_dir: Path | None,
@@ -59,6 +64,7 @@ def new(
     dry_run: bool,
     no_input: bool,
     allow_findings: bool,
+    vendor_wheel: Path | None,
 ) -> None:
     """Create a repository from SPEC (or from answers to a few questions).
 
@@ -84,6 +90,7 @@ def new(
         force=force,
         dry_run=dry_run,
         allow_findings=allow_findings,
+        vendor_wheel=vendor_wheel,
     )
     _warn(result.warnings, result.findings)
     if dry_run:

@@ -34,11 +34,13 @@ CONTEXT_KEYS = (
     "data_versioning",
     "secrets",
     "mlopsgen_version",
+    "mlopsgen_install",
 )
 
 
 def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
     """The cookiecutter context for ``spec``; ``spec_text`` becomes ``mlops.yaml`` verbatim."""
+    install = spec.ci.mlopsgen
     context: dict[str, Any] = {
         "project_name": spec.project.name,
         "project_slug": spec.project.slug.replace("_", "-"),
@@ -68,6 +70,14 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
         },
         # The Makefile's MLOPSGEN pin: `make check` installs the version that rendered it.
         "mlopsgen_version": __version__,
+        # Where `make check` installs mlopsgen from (ci.mlopsgen): the Makefile's MLOPSGEN
+        # requirement, and the index (source index) or the wheel's hash (source wheel).
+        "mlopsgen_install": {
+            "source": str(install.source),
+            "requirement": install.requirement(__version__),
+            "index_url": install.index_url or "",
+            "sha256": install.sha256 or "",
+        },
     }
     declared = json.loads((template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
     # Private keys (_copy_without_render, _extensions ...) configure cookiecutter itself.

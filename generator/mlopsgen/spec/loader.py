@@ -27,6 +27,8 @@ from mlopsgen.spec.model import (
     Drift,
     Environment,
     MetricBound,
+    MlopsgenInstall,
+    MlopsgenSource,
     Model,
     Monitoring,
     Platform,
@@ -282,7 +284,7 @@ def _explain(error: ValidationError, doc: yamlio.LoadedYaml, filename: str) -> I
         missing = wanted_value
         for name in missing if isinstance(missing, list) else []:
             if name not in value:
-                yield _at(doc, filename, path, f"missing required key {name!r}", None, key=True)
+                yield _at(doc, filename, path, f"missing required key {name!r}", hint, key=True)
         return
     if "propertyNames" in error.schema_path:
         # propertyNames validates each key as an instance without extending the path.
@@ -389,6 +391,7 @@ def _semantic_problems(
 
     yield from _secret_problems(data, doc, filename)
     yield from _cron_problems(data, doc, filename)
+    yield from _mlopsgen_problems(data, doc, filename)
 
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
@@ -527,6 +530,48 @@ def _cron_problems(
                 yield _at(doc, filename, path, *problem)
 
 
+#: The keys of ``ci.mlopsgen`` each source reads (besides ``source``).
+_MLOPSGEN_KEYS = {
+    MlopsgenSource.PYPI: frozenset[str](),
+    MlopsgenSource.INDEX: frozenset({"index_url"}),
+    MlopsgenSource.GIT: frozenset({"git", "commit"}),
+    MlopsgenSource.WHEEL: frozenset({"wheel", "sha256"}),
+}
+#: Directories of a generated repository that git ignores or ``make clean`` empties: a
+#: wheel there would never reach CI, or would vanish.
+_UNVENDORABLE = ("build/", "dist/", "reports/", "models/", ".venv/", "venv/", ".mlopsgen/")
+
+
+def _mlopsgen_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    install = data["ci"]["mlopsgen"]
+    source = MlopsgenSource(install["source"])
+    for key in install:
+        if key != "source" and key not in _MLOPSGEN_KEYS[source]:
+            owner = next(s for s, keys in _MLOPSGEN_KEYS.items() if key in keys)
+            yield _at(
+                doc,
+                filename,
+                ("ci", "mlopsgen", key),
+                f"ci.mlopsgen.{key} is read by source '{owner}', but the source is '{source}'",
+                f"set source: {owner}, or remove {key}",
+                key=True,
+            )
+    wheel = install.get("wheel")
+    if source is MlopsgenSource.WHEEL and wheel is not None:
+        inside = wheel.removeprefix("./")
+        if inside.startswith(_UNVENDORABLE):
+            yield _at(
+                doc,
+                filename,
+                ("ci", "mlopsgen", "wheel"),
+                f"{wheel!r} is in a directory the generated repository git-ignores or "
+                "`make clean` empties, so CI would never see the wheel",
+                "vendor it under tools/, e.g. tools/" + inside.rsplit("/", 1)[-1],
+            )
+
+
 def _literal_secrets(
     doc: yamlio.LoadedYaml, filename: str, value: Any, path: yamlio.JsonPath
 ) -> Iterator[Diagnostic]:
@@ -591,6 +636,10 @@ def _build(d: dict[str, Any]) -> Spec:
                 branches=tuple(ci["triggers"]["branches"]),
                 pull_requests=ci["triggers"]["pull_requests"],
                 tags=ci["triggers"]["tags"],
+            ),
+            mlopsgen=MlopsgenInstall(
+                source=MlopsgenSource(ci["mlopsgen"]["source"]),
+                **{k: v for k, v in ci["mlopsgen"].items() if k != "source"},
             ),
         ),
         security=Security(

@@ -16,6 +16,8 @@ __all__ = [
     "Drift",
     "Environment",
     "MetricBound",
+    "MlopsgenInstall",
+    "MlopsgenSource",
     "Model",
     "Monitoring",
     "Platform",
@@ -37,6 +39,15 @@ class Platform(enum.StrEnum):
     GITHUB = "github"
     GITLAB = "gitlab"
     AZURE = "azure"
+
+
+class MlopsgenSource(enum.StrEnum):
+    """Where a generated repository's ``make check`` installs mlopsgen from."""
+
+    PYPI = "pypi"
+    INDEX = "index"
+    GIT = "git"
+    WHEEL = "wheel"
 
 
 class SecretProvider(enum.StrEnum):
@@ -81,12 +92,38 @@ class Triggers:
 
 
 @dataclass(frozen=True)
+class MlopsgenInstall:
+    """``ci.mlopsgen:``: where ``make check`` (the first CI job) installs mlopsgen from.
+
+    Only the keys of ``source`` are set: ``index_url`` (index), ``git`` and ``commit``
+    (git), ``wheel`` and optionally ``sha256`` (wheel).
+    """
+
+    source: MlopsgenSource = MlopsgenSource.PYPI
+    index_url: str | None = None
+    git: str | None = None
+    commit: str | None = None
+    wheel: str | None = None
+    sha256: str | None = None
+
+    def requirement(self, version: str) -> str:
+        """What ``pip install`` gets: ``mlopsgen==<version>``, a pinned git URL or the wheel."""
+        if self.source is MlopsgenSource.GIT:
+            return f"mlopsgen @ git+{self.git}@{self.commit}"
+        if self.source is MlopsgenSource.WHEEL:
+            # ./ makes pip read it as a path, never as a requirement name.
+            return f"./{self.wheel}"
+        return f"mlopsgen=={version}"
+
+
+@dataclass(frozen=True)
 class CI:
-    """``ci:``: platforms and triggers."""
+    """``ci:``: platforms, triggers and where the first job installs mlopsgen from."""
 
     platforms: tuple[Platform, ...]
     default_branch: str
     triggers: Triggers
+    mlopsgen: MlopsgenInstall = MlopsgenInstall()
 
 
 @dataclass(frozen=True)

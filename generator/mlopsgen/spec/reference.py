@@ -34,8 +34,10 @@ schema, a few semantic rules apply: environment and secret names are unique, a
 secret's environments are declared under `deploy.environments` (and its stages include
 `deploy`), the provider named in `secrets.provider` has its settings section (and no
 other provider's), each `ref` has the provider's format, `auth: static` comes with a
-waiver of SPEC-003, a metric's `min` is not above its `max`, and a waiver's `expires` is
-a real date. No value anywhere may look like a credential (a token format, a private key,
+waiver of SPEC-003, a metric's `min` is not above its `max`, a waiver's `expires` is
+a real date, `ci.mlopsgen` holds only the keys of its `source`, and a vendored wheel is
+not in a directory the generated repository git-ignores (`dist/`, `build/`, ...).
+No value anywhere may look like a credential (a token format, a private key,
 a high-entropy string): see [secrets.md](secrets.md).
 
 Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`

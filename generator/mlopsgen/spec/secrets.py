@@ -212,6 +212,12 @@ _STRUCTURED = (
     re.compile(r"[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # e-mail addresses
     re.compile(r"(sha(1|256|384|512):)?[0-9a-fA-F]+"),  # digests and commit SHAs
     re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.+-]+Z?)?"),  # dates
+    # Wheel file names (ci.mlopsgen.wheel): name-version[-build]-pytag-abitag-platform.whl,
+    # whose tags (py3, cp311) mix letters and digits.
+    re.compile(
+        r"/?([A-Za-z0-9._-]+/)*[A-Za-z0-9_.]+-[0-9][A-Za-z0-9_.+!]*(-[0-9][A-Za-z0-9_]*)?"
+        r"-(py|cp|pp)[0-9]+(\.(py|cp|pp)[0-9]+)*-[a-z0-9_.]+-[a-z0-9_.]+\.whl"
+    ),
 )
 #: A piece of an identifier made of one word or number: ``registry``, ``2024``, ``PROD``,
 #: ``workloadIdentityPools``; identifiers join pieces with ``/``, ``.``, ``_`` or ``-``.
