@@ -21,6 +21,8 @@ from mlopsgen.new import create_repository
 from mlopsgen.sync import check
 from tests.repo_paths import ROOT, CliResult, failing_its_pack
 
+Runner = Callable[..., CliResult]
+
 SPAM = ROOT / "examples" / "spam-filter.yaml"
 WORKFLOW = ".github/workflows/ci.yml"
 
@@ -291,6 +293,116 @@ def test_keep_edits_turns_a_managed_file_into_a_patched_one(
     assert check(repo).clean
 
 
+def _set_python(repo: Path, version: str) -> None:
+    spec = repo / "mlops.yaml"
+    text = spec.read_text()
+    current = text.split('python: "', 1)[1].split('"', 1)[0]
+    spec.write_text(text.replace(f'python: "{current}"', f'python: "{version}"'))
+    commit(repo, f"python {version}")
+
+
+@pytest.mark.parametrize("command", ["render", "update"])
+def test_a_kept_edit_survives_spec_changes(repo: Path, run_cli: Runner, command: str) -> None:
+    path = repo / WORKFLOW
+    path.write_text(path.read_text().replace("timeout-minutes: 15", "timeout-minutes: 25", 1))
+    commit(repo, "longer timeout")
+    assert run_cli("update", str(repo), "--keep-edits", WORKFLOW).code == 0
+    commit(repo, "keep it")
+    args = ("render", "-C", str(repo)) if command == "render" else ("update", str(repo))
+    for version in ("3.12", "3.13"):  # the second merges into a file the first merged
+        _set_python(repo, version)
+        assert run_cli(*args).code == 0
+        text = path.read_text()
+        assert "timeout-minutes: 25" in text, f"the kept edit, merged ({version})"
+        assert f'python-version: "{version}"' in text and '"3.11"' not in text
+        assert read_lock(repo).files[WORKFLOW].mode is Mode.PATCHED
+        assert check(repo).clean
+        commit(repo, f"{command} {version}")
+
+
+def test_render_refuses_a_kept_edit_that_conflicts(repo: Path, run_cli: Runner) -> None:
+    path = repo / WORKFLOW
+    path.write_text(path.read_text().replace('python-version: "3.11"', 'python-version: "3.11.9"'))
+    commit(repo, "pin the patch release")
+    assert run_cli("update", str(repo), "--keep-edits", WORKFLOW).code == 0
+    commit(repo, "keep it")
+    _set_python(repo, "3.12")
+    before = _snapshot(repo)
+    result = run_cli("render", "-C", str(repo))
+    assert result.code == 2
+    assert f"kept edits of {WORKFLOW} conflict with the new render" in result.err
+    assert "mlopsgen update" in result.err
+    assert _snapshot(repo) == before, "nothing written"
+    assert run_cli("update", str(repo)).code == 1, "update leaves markers to resolve"
+    assert "<<<<<<< yours" in path.read_text()
+
+
+# --- paths outside the repository ---------------------------------------------------------
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (outside .git), symlinks as their targets, not followed."""
+    out: dict[str, bytes] = {}
+    for top, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in names + [d for d in dirs if (Path(top) / d).is_symlink()]:
+            path = Path(top) / name
+            rel = path.relative_to(root).as_posix()
+            out[rel] = str(path.readlink()).encode() if path.is_symlink() else path.read_bytes()
+    return out
+
+
+def _attack(repo: Path, how: str) -> tuple[Path, str]:
+    """Point mlopsgen at a file outside ``repo``; return it and the offender to name."""
+    outside = repo.parent / "outside.txt"
+    outside.write_text("precious\n")
+    lock = repo / LOCK_PATH
+    if how.startswith("journal"):
+        entry = "../outside.txt" if how == "journal-dotdot" else str(outside)
+        journal = {"steps": [{"target": entry, "temp": None}]}  # today's format, no state
+        (repo / ".mlopsgen/journal.json").write_text(json.dumps(journal))
+        return outside, f"{repo / '.mlopsgen/journal.json'}: entry {entry!r}"
+    if how.startswith("lock"):
+        entry = "../outside.txt" if how == "lock-dotdot" else str(outside)
+        data = json.loads(lock.read_text())
+        data["files"][entry] = {"sha256": sha256(outside.read_bytes()), "mode": "managed"}
+        lock.write_text(json.dumps(data))
+        return outside, f"{lock}: entry {entry!r}"
+    if how == "symlink-dir":
+        elsewhere = repo.parent / "elsewhere"
+        (repo / ".github/workflows").rename(elsewhere)
+        (repo / ".github/workflows").symlink_to("../../elsewhere")
+        return elsewhere / "ci.yml", f"{repo / '.github/workflows'}: is a symlink to {elsewhere}"
+    assert how == "symlink-file"
+    (repo / ".gitlab-ci.yml").rename(outside)
+    (repo / ".gitlab-ci.yml").symlink_to(outside)
+    return outside, f"{repo / '.gitlab-ci.yml'}: is a symlink (to {outside})"
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["journal-dotdot", "journal-abs", "lock-dotdot", "lock-abs", "symlink-dir", "symlink-file"],
+)
+@pytest.mark.parametrize("command", ["check", "render", "update"])
+def test_nothing_outside_the_repository_is_touched(
+    repo: Path, run_cli: Runner, how: str, command: str
+) -> None:
+    spec = repo / "mlops.yaml"  # a spec change: render and update have files to write
+    spec.write_text(spec.read_text().replace('python: "3.11"', 'python: "3.12"'))
+    outside, offender = _attack(repo, how)
+    before, outside_before = _snapshot(repo), outside.read_bytes()
+    args = {
+        "check": ("check", str(repo)),
+        "render": ("render", "-C", str(repo)),
+        "update": ("update", str(repo), "--allow-dirty"),
+    }[command]
+    result = run_cli(*args)
+    assert result.code == 2, result.out
+    assert offender in result.err
+    assert outside.read_bytes() == outside_before, "the file outside is untouched"
+    assert _snapshot(repo) == before, "nothing inside is touched either"
+
+
 # --- interrupted writes -------------------------------------------------------------------
 
 _KILLER = textwrap.dedent("""
@@ -320,25 +432,63 @@ def _killed(repo: Path, method: str, after: int, *args: str) -> int:
     ).returncode
 
 
-@pytest.mark.parametrize("after", [0, 1, 3, 6])
-def test_sigkill_during_render_leaves_old_or_new(repo: Path, after: int) -> None:
+def _strays(repo: Path) -> list[str]:
+    """Temp files of mlopsgen's left anywhere in ``repo`` (outside .git)."""
+    return sorted(
+        rel.as_posix()
+        for rel in (p.relative_to(repo) for p in repo.rglob("*"))
+        if ".git" not in rel.parts and rel.name.endswith((".mlopsgen-tmp", ".tmp"))
+    )
+
+
+def _journal_state(repo: Path) -> str | None:
+    journal = repo / ".mlopsgen/journal.json"
+    if not journal.exists():
+        return None
+    return str(json.loads(journal.read_text()).get("state", "commit"))
+
+
+def _recovered_then_update_runs(repo: Path, old: object, now: object, run_cli: Runner) -> None:
+    """After recovery: no temp file, old tree (clean for git) or new tree; update runs."""
+    assert _strays(repo) == [], "recovery removes every temp file of ours"
+    if now == old:
+        assert git(repo, "status", "--porcelain") == "", "the old tree, nothing else"
+    else:
+        assert check(repo).clean, "the new tree, complete and matching its lock"
+        commit(repo, "the interrupted write, completed")
+    result = run_cli("update", str(repo))
+    assert result.code == 0, result.err
+    assert check(repo).clean
+
+
+# Path.replace calls of a transaction: 1 prepare journal, 2 commit journal, 3... renames.
+@pytest.mark.parametrize(
+    ("after", "state"), [(0, None), (1, "prepare"), (2, "commit"), (3, "commit"), (6, "commit")]
+)
+def test_sigkill_during_render_leaves_old_or_new(
+    repo: Path, after: int, state: str | None, run_cli: Runner
+) -> None:
     spec = repo / "mlops.yaml"
     spec.write_text(spec.read_text().replace('python: "3.11"', 'python: "3.12"'))
+    commit(repo, "python 3.12")
     old = {p: (repo / p).read_text() for p in (WORKFLOW, ".gitlab-ci.yml", LOCK_PATH)}
     code = _killed(repo, "replace", after, "render")
     assert code == -signal.SIGKILL
+    assert _journal_state(repo) == state
+    committed = state == "commit"
+    check(repo)  # any command completes (or undoes) the interrupted write first
     now = {p: (repo / p).read_text() for p in old}
-    if (repo / ".mlopsgen/journal.json").exists():
-        check(repo)  # any command completes the interrupted write first
-        now = {p: (repo / p).read_text() for p in old}
-        assert now != old
-        assert check(repo).clean, "the new tree, complete and matching its lock"
-    else:
-        assert now == old, "killed before the journal: the old tree"
+    if not committed:
+        assert now == old, "killed before the commit journal: the old tree"
+    _recovered_then_update_runs(repo, old, now, run_cli)
 
 
-@pytest.mark.parametrize("after", [0, 1, 4])
-def test_sigkill_during_update_leaves_old_or_new(repo: Path, after: int) -> None:
+@pytest.mark.parametrize(
+    ("after", "state"), [(0, None), (1, "prepare"), (2, "commit"), (5, "commit")]
+)
+def test_sigkill_during_update_leaves_old_or_new(
+    repo: Path, after: int, state: str | None, run_cli: Runner
+) -> None:
     spec = repo / "mlops.yaml"
     text = spec.read_text().replace('python: "3.11"', 'python: "3.12"')
     spec.write_text(text.replace("platforms: [github, gitlab, azure]", "platforms: [github]"))
@@ -350,13 +500,15 @@ def test_sigkill_during_update_leaves_old_or_new(repo: Path, after: int) -> None
 
     old = tree()
     assert _killed(repo, "replace", after, "update") == -signal.SIGKILL
-    if (repo / ".mlopsgen/journal.json").exists():
-        check(repo)  # any command completes the interrupted write first
-        now = tree()
+    assert _journal_state(repo) == state
+    committed = state == "commit"
+    check(repo)  # any command completes (or undoes) the interrupted write first
+    now = tree()
+    if committed:
         assert now[".gitlab-ci.yml"] is None and now["pyproject.toml"] != old["pyproject.toml"]
-        assert check(repo).clean, "the new tree, complete and matching its lock"
     else:
-        assert tree() == old, "killed before the journal: the old tree"
+        assert now == old, "killed before the commit journal: the old tree"
+    _recovered_then_update_runs(repo, old, now, run_cli)
 
 
 @pytest.mark.parametrize(("method", "after"), [("write_text", 10), ("rename", 0)])

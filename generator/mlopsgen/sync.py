@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -96,20 +96,25 @@ def managed_tree(rendered: Rendered) -> dict[str, RenderedFile]:
 
 
 def lock_for(
-    spec_text: str, files: dict[str, RenderedFile], previous: Lock | None = None
+    spec_text: str,
+    files: dict[str, RenderedFile],
+    previous: Lock | None = None,
+    kept: Mapping[str, str] | None = None,
 ) -> tuple[Lock, dict[str, str]]:
-    """The lock and the pristine base for a render (keeping PATCHED modes of ``previous``)."""
+    """The lock and the pristine base for a render (keeping PATCHED modes of ``previous``).
+
+    ``kept`` maps files whose hand edits are kept to what is on disk after the
+    merge: the lock records that content and marks the file PATCHED; the base
+    keeps the pristine render.
+    """
+    kept = kept or {}
     entries: dict[str, FileEntry] = {}
     base: dict[str, str] = {}
     for rel, rendered in files.items():
-        mode = rendered.mode
-        if (
-            previous is not None
-            and rel in previous.files
-            and previous.files[rel].mode is Mode.PATCHED
-        ):
-            mode = Mode.PATCHED
-        entries[rel] = FileEntry(sha256(rendered.content), mode)
+        if rel in kept or _patched(previous, rel):
+            entries[rel] = FileEntry(sha256(kept.get(rel, rendered.content)), Mode.PATCHED)
+        else:
+            entries[rel] = FileEntry(sha256(rendered.content), rendered.mode)
         if _mergeable(rel):
             base[rel] = rendered.content
     lock = Lock(
@@ -151,6 +156,27 @@ def enforce_policy(
     if blocking and not allow_findings:
         raise PolicyError(blocking, path=Path(file))
     return (*blocking, *others)
+
+
+def _patched(lock: Lock | None, rel: str) -> bool:
+    """Whether the lock says the user's edits of ``rel`` are kept (``update --keep-edits``)."""
+    return lock is not None and rel in lock.files and lock.files[rel].mode is Mode.PATCHED
+
+
+def _untouched(entry: FileEntry | None, current: str) -> bool:
+    return entry is not None and entry.mode is not Mode.PATCHED and sha256(current) == entry.sha256
+
+
+def _guard(repo: Path, lock: Lock | None, rendered: Iterable[str]) -> None:
+    """Refuse the whole command if a lock entry or a rendered path leaves ``repo``.
+
+    Run before the first file is read or written, so nothing is touched.
+    """
+    if lock is not None:
+        for rel in lock.files:
+            writer.inside(repo, rel, source=repo / LOCK_PATH)
+    for rel in rendered:
+        writer.inside(repo, rel, source=repo)
 
 
 # --- check -------------------------------------------------------------------------------
@@ -209,6 +235,7 @@ def check(repo: Path) -> CheckResult:
     spec_text, spec, pack_dirs = _read_spec(repo)
     policy, _ = _spec_policy(spec_text, file=str(repo / SPEC_FILE), pack_dirs=pack_dirs)
     fresh = managed_tree(render_managed(spec))
+    _guard(repo, lock, fresh)
     base = read_base(repo)
     spec_changed = sha256(spec_text) != lock.spec_sha256
     generator_changed = (lock.generator, lock.template) != (__version__, template_version())
@@ -237,7 +264,7 @@ def check(repo: Path) -> CheckResult:
             continue
         current = path.read_text(encoding="utf-8")
         expected = rendered.content
-        if entry is not None and entry.mode is Mode.PATCHED and rel in base:
+        if _patched(lock, rel) and rel in base:
             expected = _merge(base[rel], current, rendered.content)[0]
         if current == expected:
             continue
@@ -365,12 +392,13 @@ def update(
     base = read_base(repo)
     spec_text, spec, _ = _read_spec(repo)
     fresh = render_tree(spec, spec_text)
+    _guard(repo, lock, fresh)
     keep = set(keep_edits)
     writes: dict[str, bytes | None] = {}
     outcomes: dict[str, Outcome] = {}
     notes: dict[str, str] = {}
     diffs: dict[str, str] = {}
-    patched: set[str] = set()
+    patched: dict[str, str] = {}  # mlopsgen's files with kept edits: what is on disk after
 
     def put(rel: str, old: str | None, new: str, outcome: Outcome) -> None:
         writes[rel] = new.encode("utf-8")
@@ -391,7 +419,8 @@ def update(
         if current == new:
             continue
         pristine = base.get(rel)
-        untouched = entry is not None and sha256(current) == entry.sha256
+        # As last written: overwrite it, unless the user's edits are kept (merged below).
+        untouched = _untouched(entry, current)
         if rendered.mode is Mode.MANAGED and (untouched or (entry is None and rel not in keep)):
             if entry is None:
                 outcomes[rel] = Outcome.CONFLICT
@@ -416,7 +445,7 @@ def update(
             continue
         merged, conflict = _merge(pristine, current, new)
         if rendered.mode is Mode.MANAGED:
-            patched.add(rel)
+            patched[rel] = merged
         if merged != current:
             put(rel, current, merged, Outcome.CONFLICT if conflict else Outcome.MERGED)
         elif conflict:
@@ -433,11 +462,7 @@ def update(
             else:
                 outcomes[rel] = Outcome.CONFLICT
                 notes[rel] = "orphaned managed file edited by hand; not deleted"
-    new_lock, new_base = lock_for(spec_text, fresh, lock)
-    for rel in patched:  # the lock holds what is on disk for mlopsgen's files
-        written = writes.get(rel)
-        digest = sha256(written) if written is not None else new_lock.files[rel].sha256
-        new_lock.files[rel] = FileEntry(digest, Mode.PATCHED)
+    new_lock, new_base = lock_for(spec_text, fresh, lock, kept=patched)
     if not dry_run:
         writes[BASE_PATH] = dump_base(new_base).encode("utf-8")
         writes[LOCK_PATH] = new_lock.dumps().encode("utf-8")
@@ -467,11 +492,15 @@ def render_repo(
 ) -> RenderResult:
     """Re-render the managed files of ``repo`` and record them in its lock.
 
-    Seed files are left alone (``update`` merges into those). A repository without a
-    lock gets one listing the managed files only.
+    Seed files are left alone (``update`` merges into those). A managed file whose
+    hand edits are kept (``update --keep-edits``) gets the new render merged with
+    the edits, as ``check`` expects it; when they conflict, nothing is written and
+    the user is sent to ``update``, which leaves conflict markers to resolve. A
+    repository without a lock gets one listing the managed files only.
 
     Raises:
-        UserError: no readable spec.
+        UserError: no readable spec; a path outside the repository; a kept edit
+            that conflicts with the new render.
         SpecError: the spec is invalid.
         PolicyError: the spec fails its own packs and ``allow_findings`` is false.
     """
@@ -485,14 +514,30 @@ def render_repo(
     )
     rendered = render_managed(spec, platforms=platforms)
     fresh = managed_tree(rendered)
-    plan = writer.plan_files(repo, {rel: f.content for rel, f in fresh.items()})
+    try:
+        previous: Lock | None = read_lock(repo)
+    except UserError:
+        previous = None
+    _guard(repo, previous, fresh)
+    base = read_base(repo)
+    kept: dict[str, str] = {}
+    conflicts: list[str] = []
+    for rel, file in fresh.items():
+        path = repo / rel
+        if _patched(previous, rel) and rel in base and path.is_file():
+            kept[rel], conflict = _merge(base[rel], path.read_text(encoding="utf-8"), file.content)
+            if conflict:
+                conflicts.append(rel)
+    if conflicts:
+        raise UserError(
+            f"the kept edits of {', '.join(conflicts)} conflict with the new render; "
+            "nothing was written",
+            path=repo,
+            hint="run `mlopsgen update`, which merges them with conflict markers to resolve",
+        )
+    plan = writer.plan_files(repo, {rel: kept.get(rel, f.content) for rel, f in fresh.items()})
     if not dry_run:
-        try:
-            previous: Lock | None = read_lock(repo)
-        except UserError:
-            previous = None
-        base = read_base(repo)
-        lock, managed_base = lock_for(spec_text, fresh, previous)
+        lock, managed_base = lock_for(spec_text, fresh, previous, kept=kept)
         files = dict(previous.files) if previous else {}
         files.update(lock.files)
         base.update(managed_base)

@@ -7,11 +7,13 @@ import difflib
 import enum
 import json
 import os
+import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from mlopsgen.errors import TargetExistsError, UserError
 
@@ -24,6 +26,7 @@ __all__ = [
     "apply_transaction",
     "atomic_write",
     "check_target",
+    "inside",
     "list_files",
     "place_tree",
     "plan_files",
@@ -181,65 +184,193 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         raise
 
 
+# --- paths from outside our control ------------------------------------------------------
+
+
+def inside(root: Path, rel: object, *, source: Path) -> Path:
+    """``root / rel``, refused unless it stays inside ``root`` without following a symlink out.
+
+    ``rel`` comes from a journal, a lock or a render: it must be a relative path
+    without ``..``; no directory along it may be a symlink that leaves ``root``;
+    and the file itself may not be a symlink (mlopsgen reads and writes regular
+    files only). Nothing is touched here.
+
+    Raises:
+        UserError: naming ``source`` (the file that listed ``rel``) or the symlink.
+    """
+    hint = f"mlopsgen writes only inside the repository; restore {source.name} from version control"
+    if not isinstance(rel, str) or not rel or "\0" in rel:
+        raise UserError(f"entry {rel!r} is not a relative file path", path=source, hint=hint)
+    posix = PurePosixPath(rel)
+    if posix.is_absolute() or PureWindowsPath(rel).anchor:
+        raise UserError(
+            f"entry {rel!r} is an absolute path, outside the repository", path=source, hint=hint
+        )
+    if ".." in posix.parts or not posix.parts:
+        raise UserError(f"entry {rel!r} leaves the repository through '..'", path=source, hint=hint)
+    real_root = root.resolve()
+    path = root
+    for part in posix.parts:
+        path = path / part
+        if not path.is_symlink():
+            continue
+        if path == root / posix:
+            raise UserError(
+                f"is a symlink (to {path.readlink()}); refusing to read or replace "
+                f"{rel!r} through it",
+                path=path,
+                hint="replace the symlink with the file itself, or remove it",
+            )
+        if not path.resolve().is_relative_to(real_root):
+            raise UserError(
+                f"is a symlink to {path.resolve()}, outside the repository; refusing to "
+                f"read or write {rel!r} through it",
+                path=path,
+                hint="replace the symlink with a directory inside the repository",
+            )
+    return root / posix
+
+
 # --- transactions -----------------------------------------------------------------------
 
 JOURNAL = ".mlopsgen/journal.json"
+#: Where the journal is written before its atomic rename (a fixed name, so recovery finds it).
+_JOURNAL_TEMP = ".mlopsgen/.journal.json.mlopsgen-tmp"
+#: A transaction's temp file beside its target: ``.<target name>.<8 chars>.mlopsgen-tmp``.
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.mlopsgen-tmp")
+
+_Step = dict[str, str | None]
 
 
 def apply_transaction(root: Path, changes: Mapping[str, bytes | None]) -> None:
     """Write (bytes) or delete (None) several files under ``root`` as one unit.
 
-    Every new content is first written to a temp file beside its target and
-    fsynced; then a journal naming each rename is made durable; then the renames
-    run, and the journal goes. A process killed before the journal exists left
-    the old tree (and stray temp files, which :func:`recover` removes); killed
-    after, :func:`recover` (which every command runs first) completes the renames,
-    giving the new tree. Put the lock file last in ``changes``.
+    Every path is checked with :func:`inside` before anything is written. Then a
+    *prepare* journal names every temp file about to be made; each new content is
+    written to its temp file beside its target and fsynced; then the journal is
+    replaced by a *commit* journal; then the renames run, and the journal goes.
+    A process killed before the commit journal exists leaves the old tree, and
+    :func:`recover` (which every command runs first) removes the temp files; killed
+    after, :func:`recover` completes the renames, giving the new tree. Put the lock
+    file last in ``changes``.
+
+    Raises:
+        UserError: a path leaves the repository, or a journal left behind is unsafe.
     """
     recover(root)
-    steps: list[dict[str, str | None]] = []
+    for rel in changes:
+        inside(root, rel, source=root)
+    token = secrets.token_hex(4)
+    steps: list[_Step] = [
+        {"target": rel, "temp": None if data is None else _temp_for(rel, token)}
+        for rel, data in changes.items()
+    ]
+    _write_journal(root, "prepare", steps)
     try:
-        for rel, data in changes.items():
-            target = root / rel
-            if data is None:
-                steps.append({"target": rel, "temp": None})
+        for step, data in zip(steps, changes.values(), strict=True):
+            if data is None or step["temp"] is None:
                 continue
+            target = root / str(step["target"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".mlopsgen-tmp", dir=target.parent
-            )
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(root / step["temp"], flags, 0o666)  # the umask applies
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             if target.exists():
-                Path(tmp).chmod(target.stat().st_mode & 0o7777)
-            temp_rel = (PurePosixPath(rel).parent / Path(tmp).name).as_posix()
-            steps.append({"target": rel, "temp": temp_rel})
-        journal = json.dumps({"steps": steps}).encode()
-        atomic_write(root / JOURNAL, journal)
+                (root / step["temp"]).chmod(target.stat().st_mode & 0o7777)
+        _write_journal(root, "commit", steps)
     except BaseException:
-        for step in steps:
-            if step["temp"]:
-                (root / step["temp"]).unlink(missing_ok=True)
+        _roll_back(root, steps)
         raise
     _finish(root, steps)
 
 
 def recover(root: Path) -> bool:
-    """Complete a transaction that a killed process left half done; True if there was one."""
-    journal = root / JOURNAL
+    """Complete or undo a transaction that a killed process left; True if there was one.
+
+    A *commit* journal is completed (the new tree); a *prepare* journal is undone by
+    removing its temp files (the old tree). Every path in the journal is checked
+    with :func:`inside` before anything is touched, and only temp files named as
+    ours are removed.
+
+    Raises:
+        UserError: the journal is unreadable or names a path outside the repository.
+    """
+    journal = inside(root, JOURNAL, source=root)
+    inside(root, _JOURNAL_TEMP, source=root).unlink(missing_ok=True)
     if not journal.is_file():
-        # A kill before the journal existed leaves the old tree plus hidden temp files
-        # (".name.XXXX.mlopsgen-tmp"); they are inert, and not searched for here so
-        # that every command stays fast in repositories with large virtualenvs.
         return False
-    steps = json.loads(journal.read_text(encoding="utf-8"))["steps"]
-    _finish(root, steps)
+    state, steps = _read_journal(root, journal)
+    if state == "prepare":
+        _roll_back(root, steps)
+    else:
+        _finish(root, steps)
     return True
 
 
-def _finish(root: Path, steps: list[dict[str, str | None]]) -> None:
+def _temp_for(rel: str, token: str) -> str:
+    path = PurePosixPath(rel)
+    return (path.parent / f".{path.name}.{token}.mlopsgen-tmp").as_posix()
+
+
+def _write_journal(root: Path, state: str, steps: list[_Step]) -> None:
+    temp = root / _JOURNAL_TEMP
+    temp.parent.mkdir(parents=True, exist_ok=True)
+    with temp.open("wb") as handle:
+        handle.write(json.dumps({"state": state, "steps": steps}).encode())
+        handle.flush()
+        os.fsync(handle.fileno())
+    temp.replace(root / JOURNAL)
+
+
+def _read_journal(root: Path, journal: Path) -> tuple[str, list[_Step]]:
+    """The journal's state and steps, every path checked before any is used."""
+    try:
+        data = json.loads(journal.read_text(encoding="utf-8"))
+        state = data.get("state", "commit")  # a journal without a state predates prepare
+        steps = data["steps"]
+        if state not in ("prepare", "commit") or not isinstance(steps, list):
+            raise ValueError("expected {'state': 'prepare'|'commit', 'steps': [...]}")
+        for step in steps:
+            if not isinstance(step, dict) or set(step) != {"target", "temp"}:
+                raise ValueError(f"expected a step {{'target': ..., 'temp': ...}}, got {step!r}")
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise UserError(
+            f"unreadable journal of an interrupted write: {exc}",
+            path=journal,
+            hint="restore the repository from version control, then delete the journal",
+        ) from None
+    for step in steps:
+        target = inside(root, step["target"], source=journal)
+        temp = step["temp"]
+        if temp is None:
+            continue
+        inside(root, temp, source=journal)
+        named = _TEMP_NAME.fullmatch(PurePosixPath(str(temp)).name)
+        if (
+            named is None
+            or named["name"] != target.name
+            or PurePosixPath(str(temp)).parent != PurePosixPath(step["target"]).parent
+        ):
+            raise UserError(
+                f"entry {temp!r} is not a temp file of {step['target']!r}",
+                path=journal,
+                hint="restore the repository from version control, then delete the journal",
+            )
+    return state, steps
+
+
+def _roll_back(root: Path, steps: list[_Step]) -> None:
+    for step in steps:
+        if step["temp"] is not None:
+            (root / step["temp"]).unlink(missing_ok=True)
+    (root / JOURNAL).unlink(missing_ok=True)
+    (root / _JOURNAL_TEMP).unlink(missing_ok=True)
+
+
+def _finish(root: Path, steps: list[_Step]) -> None:
     for step in steps:
         target = root / str(step["target"])
         temp = step["temp"]
