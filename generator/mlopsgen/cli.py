@@ -43,8 +43,18 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Write into a non-empty directory.")
 @click.option("--dry-run", is_flag=True, help="List the files; write nothing.")
 @click.option("--no-input", is_flag=True, help="Without SPEC: take every default, ask nothing.")
+@click.option(
+    "--no-lock",
+    is_flag=True,
+    help="Skip `uv lock` (it needs the package index); run `make lock` in the repository later.",
+)
 def new(
-    spec: Path | None, output_dir: Path | None, force: bool, dry_run: bool, no_input: bool
+    spec: Path | None,
+    output_dir: Path | None,
+    force: bool,
+    dry_run: bool,
+    no_input: bool,
+    no_lock: bool,
 ) -> None:
     """Create a repository from SPEC (or from answers to a few questions)."""
     from mlopsgen.new import create_repository, spec_from_answers  # noqa: PLC0415
@@ -58,7 +68,9 @@ def new(
         from mlopsgen.spec import parse_spec  # noqa: PLC0415
 
         output_dir = Path(parse_spec(text, filename=filename).project.slug.replace("_", "-"))
-    result = create_repository(text, output_dir, filename=filename, force=force, dry_run=dry_run)
+    result = create_repository(
+        text, output_dir, filename=filename, force=force, dry_run=dry_run, lock=not no_lock
+    )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if dry_run:
@@ -69,10 +81,8 @@ def new(
         click.echo(
             f"created {result.spec.project.name!r} in {output_dir} ({len(result.files)} files)"
         )
-        click.echo(
-            f"next: cd {output_dir} && python -m venv .venv && "
-            ". .venv/bin/activate && pip install -e '.[dev]' && make all"
-        )
+        first = "make lock && make install" if no_lock else "make install"
+        click.echo(f"next: cd {output_dir} && {first} && make all")
 
 
 def _ask(*, no_input: bool) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen import writer, yamlio
+from mlopsgen.deplock import lock_dependencies
 from mlopsgen.lock import BASE_PATH, LOCK_PATH, dump_base
 from mlopsgen.render import render_managed
 from mlopsgen.spec import parse_spec
@@ -33,15 +34,20 @@ def create_repository(
     filename: str = "mlops.yaml",
     force: bool = False,
     dry_run: bool = False,
+    lock: bool = False,
 ) -> NewResult:
     """Validate ``spec_text`` and render the repository into ``target``.
 
     Nothing is written unless the spec is valid and the whole tree rendered:
-    rendering happens in a staging directory beside ``target``.
+    rendering happens in a staging directory beside ``target``. With ``lock`` the
+    dependencies are resolved into ``uv.lock`` there too (uv reaches the package index), so
+    the repository installs from its lock from the start; a failed lock writes nothing.
+    ``uv.lock`` is the repository's own file, not mlopsgen's (``make lock`` and
+    Dependabot/Renovate move it): mlopsgen's lock does not record it.
 
     Raises:
         SpecError: the spec is invalid.
-        UserError: the target cannot be used.
+        UserError: the target cannot be used, or ``uv lock`` failed.
     """
     spec = parse_spec(spec_text, filename=filename)
     writer.check_target(target, force=force)
@@ -49,14 +55,16 @@ def create_repository(
 
     managed = render_managed(spec)
     tree = render_tree(spec, spec_text, managed)
-    lock, base = lock_for(spec_text, tree)
+    record, base = lock_for(spec_text, tree)
     contents = {rel: f.content for rel, f in tree.items()}
     contents[SPEC_FILE] = spec_text
     contents[BASE_PATH] = dump_base(base)
-    contents[LOCK_PATH] = lock.dumps()
+    contents[LOCK_PATH] = record.dumps()
     with writer.staging_dir(target) as staging:
         project = staging / "repo"
         writer.write_files(project, contents)
+        if lock and not dry_run:
+            lock_dependencies(project)
         files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
     return NewResult(
         target=target, files=tuple(files), dry_run=dry_run, spec=spec, warnings=managed.warnings

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from mlopsgen.pipeline.build import MAIN_PIPELINE, MAKE_TARGETS, MONITOR_PIPELINE, build_pipelines
+from mlopsgen.pipeline.build import (
+    INSTALL_COMMANDS,
+    MAIN_PIPELINE,
+    MAKE_TARGETS,
+    MONITOR_PIPELINE,
+    build_pipelines,
+)
 from mlopsgen.pipeline.model import (
     DEFAULT_EXPIRE_DAYS,
     STORE_SETTINGS,
@@ -22,6 +28,7 @@ from mlopsgen.pipeline.model import (
 
 __all__ = [
     "DEFAULT_EXPIRE_DAYS",
+    "INSTALL_COMMANDS",
     "MAIN_PIPELINE",
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",
