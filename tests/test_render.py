@@ -104,3 +104,16 @@ def test_render_follows_a_spec_change(repo: Path, run_cli: Callable[..., CliResu
     after = (repo / ".github/workflows/ci.yml").read_text()
     assert after != before
     assert 'python-version: "3.12"' in after
+
+
+def test_the_lock_gets_dependabot_on_github_and_renovate_elsewhere() -> None:
+    from mlopsgen.platforms.updates import DEPENDABOT, RENOVATE, update_configs
+    from mlopsgen.spec.model import Platform
+
+    both = update_configs([Platform.GITHUB, Platform.GITLAB])
+    ecosystems = [u["package-ecosystem"] for u in both[DEPENDABOT]["updates"]]
+    assert ecosystems == ["uv", "pip", "github-actions"]
+    assert all(u["cooldown"]["default-days"] >= 1 for u in both[DEPENDABOT]["updates"])
+    assert "pep621" in both[RENOVATE]["enabledManagers"]
+    assert set(update_configs([Platform.GITHUB])) == {DEPENDABOT}
+    assert set(update_configs([Platform.AZURE])) == {RENOVATE}
