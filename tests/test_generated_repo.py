@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,19 +70,10 @@ def repo(
 ) -> Iterator[Repo]:
     example: Path = request.param
     root = tmp_path_factory.mktemp(example.stem) / "repo"
-    create_repository(example.read_text(), root)
+    create_repository(example.read_text(), root, lock=True)
     venv.create(root / ".venv", with_pip=True)
     made = Repo(root)
-    made.run(
-        str(made.bin / "python"),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-e",
-        ".[dev]",
-    )
+    made.make("install")
     made.make("all")
     yield made
 
@@ -250,3 +242,46 @@ def test_python_used_is_the_venv(repo: Repo) -> None:
     result = repo.run(str(repo.bin / "python"), "-c", "import sys; print(sys.prefix)")
     assert result.stdout.strip() == str(repo.root / ".venv")
     assert sys.prefix != result.stdout.strip()
+
+
+def test_make_lock_is_reproducible(repo: Repo) -> None:
+    lock = repo.root / "uv.lock"
+    first = lock.read_text()
+    repo.make("lock")
+    assert lock.read_text() == first
+    repo.make("lock")
+    assert lock.read_text() == first
+
+
+def test_make_install_refuses_a_tampered_hash(repo: Repo) -> None:
+    lock = repo.root / "uv.lock"
+    original = lock.read_text()
+    start = original.index('[[package]]\nname = "pyyaml"')
+    end = original.index("[[package]]", start + 1)
+    tampered = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, original[start:end])
+    lock.write_text(original[:start] + tampered + original[end:])
+    try:
+        repo.run(str(repo.bin / "python"), "-m", "uv", "pip", "uninstall", "pyyaml")
+        result = repo.make("install", check=False)
+        assert result.returncode != 0
+        assert "Hash mismatch" in result.stderr, result.stderr
+    finally:
+        lock.write_text(original)
+    repo.make("install")
+
+
+def test_lock_check_fails_on_a_dependency_added_without_make_lock(repo: Repo) -> None:
+    repo.make("lock-check")
+    pyproject = repo.root / "pyproject.toml"
+    original = pyproject.read_text()
+    added = original.replace('    "joblib>=1.3",\n', '    "joblib>=1.3",\n    "six",\n')
+    assert added != original
+    pyproject.write_text(added)
+    try:
+        result = repo.make("lock-check", check=False)
+        assert result.returncode != 0
+        assert "lock-check FAILED" in result.stderr
+        assert repo.make("install", check=False).returncode != 0
+    finally:
+        pyproject.write_text(original)
+    repo.make("lock-check")
