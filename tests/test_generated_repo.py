@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,19 +78,10 @@ def repo(
 ) -> Iterator[Repo]:
     example: Path = request.param
     root = tmp_path_factory.mktemp(example.stem) / "repo"
-    create_repository(example.read_text(), root)
+    create_repository(example.read_text(), root, lock=True)
     venv.create(root / ".venv", with_pip=True)
     made = Repo(root)
-    made.run(
-        str(made.bin / "python"),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-e",
-        ".[dev]",
-    )
+    made.make("install")
     made.make("all")
     yield made
 
@@ -261,10 +253,11 @@ def test_python_used_is_the_venv(repo: Repo) -> None:
 
 
 def test_first_job_is_green_with_a_vendored_wheel(tmp_path: Path) -> None:
-    """Issue 11: a fresh render's first CI job (make install, make check) passes as rendered.
+    """Issue 11: a fresh render's first CI job (install, lock-check, make check) passes.
 
-    The spec vendors a wheel built from this checkout (with its sha256); the job runs as
-    CI runs it: no virtualenv active, no MLOPSGEN override, `make install` creates .venv.
+    The spec vendors a wheel built from this checkout (with its sha256); the job runs its
+    commands as CI runs them: no virtualenv active, no MLOPSGEN override, the job's own
+    install commands create .venv from the lock.
     """
     wheel = build_wheel(tmp_path / "dist")
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
@@ -272,11 +265,11 @@ def test_first_job_is_green_with_a_vendored_wheel(tmp_path: Path) -> None:
     data["ci"]["mlopsgen"] = {"source": "wheel", "wheel": f"tools/{wheel.name}", "sha256": digest}
     text = yaml.safe_dump(data, sort_keys=False)
     root = tmp_path / "repo"
-    result = create_repository(text, root, vendor_wheel=wheel)
+    result = create_repository(text, root, vendor_wheel=wheel, lock=True)
     assert not [w for w in result.warnings if "ci.mlopsgen" in w]
     first = build_pipelines(parse_spec(text))[0].jobs[0]
     assert first.id == "mlopsgen-check"
-    assert first.commands == ("make install", "make check")
+    assert first.commands[-1] == "make check"
     env = {
         k: v
         for k, v in os.environ.items()
@@ -318,3 +311,46 @@ def test_make_check_fails_loudly_when_pypi_has_no_mlopsgen(tmp_path: Path) -> No
     assert "(MLOPSGEN, from ci.mlopsgen in mlops.yaml: source pypi)" in result.stderr
     assert "mlopsgen is not published on PyPI: point ci.mlopsgen at" in result.stderr
     assert "-m mlopsgen check ." not in result.stdout, "it stops, it does not skip ahead"
+
+
+def test_make_lock_is_reproducible(repo: Repo) -> None:
+    lock = repo.root / "uv.lock"
+    first = lock.read_text()
+    repo.make("lock")
+    assert lock.read_text() == first
+    repo.make("lock")
+    assert lock.read_text() == first
+
+
+def test_make_install_refuses_a_tampered_hash(repo: Repo) -> None:
+    lock = repo.root / "uv.lock"
+    original = lock.read_text()
+    start = original.index('[[package]]\nname = "pyyaml"')
+    end = original.index("[[package]]", start + 1)
+    tampered = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, original[start:end])
+    lock.write_text(original[:start] + tampered + original[end:])
+    try:
+        repo.run(str(repo.bin / "python"), "-m", "uv", "pip", "uninstall", "pyyaml")
+        result = repo.make("install", check=False)
+        assert result.returncode != 0
+        assert "Hash mismatch" in result.stderr, result.stderr
+    finally:
+        lock.write_text(original)
+    repo.make("install")
+
+
+def test_lock_check_fails_on_a_dependency_added_without_make_lock(repo: Repo) -> None:
+    repo.make("lock-check")
+    pyproject = repo.root / "pyproject.toml"
+    original = pyproject.read_text()
+    added = original.replace('    "joblib>=1.3",\n', '    "joblib>=1.3",\n    "six",\n')
+    assert added != original
+    pyproject.write_text(added)
+    try:
+        result = repo.make("lock-check", check=False)
+        assert result.returncode != 0
+        assert "lock-check FAILED" in result.stderr
+        assert repo.make("install", check=False).returncode != 0
+    finally:
+        pyproject.write_text(original)
+    repo.make("lock-check")

@@ -125,3 +125,16 @@ def test_render_refuses_a_spec_that_fails_its_own_packs(
     assert allowed.code == 0
     assert f"warning: {spec}:35:3: high ML-003" in allowed.err
     assert "# hand edit" not in ci.read_text()
+
+
+def test_the_lock_gets_dependabot_on_github_and_renovate_elsewhere() -> None:
+    from mlopsgen.platforms.updates import DEPENDABOT, RENOVATE, update_configs
+    from mlopsgen.spec.model import Platform
+
+    both = update_configs([Platform.GITHUB, Platform.GITLAB])
+    ecosystems = [u["package-ecosystem"] for u in both[DEPENDABOT]["updates"]]
+    assert ecosystems == ["uv", "pip", "github-actions"]
+    assert all(u["cooldown"]["default-days"] >= 1 for u in both[DEPENDABOT]["updates"])
+    assert "pep621" in both[RENOVATE]["enabledManagers"]
+    assert set(update_configs([Platform.GITHUB])) == {DEPENDABOT}
+    assert set(update_configs([Platform.AZURE])) == {RENOVATE}

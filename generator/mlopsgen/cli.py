@@ -57,6 +57,11 @@ def cli() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Copy this built mlopsgen wheel to the spec's ci.mlopsgen.wheel (source: wheel).",
 )
+@click.option(
+    "--no-lock",
+    is_flag=True,
+    help="Skip `uv lock` (it needs the package index); run `make lock` in the repository later.",
+)
 def new(
     spec: Path | None,
     output_dir: Path | None,
@@ -65,6 +70,7 @@ def new(
     no_input: bool,
     allow_findings: bool,
     vendor_wheel: Path | None,
+    no_lock: bool,
 ) -> None:
     """Create a repository from SPEC (or from answers to a few questions).
 
@@ -91,6 +97,7 @@ def new(
         dry_run=dry_run,
         allow_findings=allow_findings,
         vendor_wheel=vendor_wheel,
+        lock=not no_lock,
     )
     _warn(result.warnings, result.findings)
     if dry_run:
@@ -101,10 +108,8 @@ def new(
         click.echo(
             f"created {result.spec.project.name!r} in {output_dir} ({len(result.files)} files)"
         )
-        click.echo(
-            f"next: cd {output_dir} && python -m venv .venv && "
-            ". .venv/bin/activate && pip install -e '.[dev]' && make all"
-        )
+        first = "make lock && make install" if no_lock else "make install"
+        click.echo(f"next: cd {output_dir} && {first} && make all")
 
 
 def _warn(warnings: Sequence[str], findings: Sequence[Diagnostic]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen import __version__, writer, yamlio
+from mlopsgen.deplock import lock_dependencies
 from mlopsgen.diagnostics import Diagnostic
 from mlopsgen.errors import UserError
 from mlopsgen.lock import BASE_PATH, LOCK_PATH, dump_base
@@ -43,19 +44,24 @@ def create_repository(
     dry_run: bool = False,
     allow_findings: bool = False,
     vendor_wheel: Path | None = None,
+    lock: bool = False,
 ) -> NewResult:
     """Validate ``spec_text``, audit it against its packs, render the repository into ``target``.
 
     Nothing is written unless the spec is valid, passes its own policy packs (or
     ``allow_findings``) and the whole tree rendered: rendering happens in a staging
     directory beside ``target``. ``vendor_wheel`` (a built mlopsgen wheel) is copied to
-    ``ci.mlopsgen.wheel`` in the same move.
+    ``ci.mlopsgen.wheel`` in the same move. With ``lock`` the dependencies are resolved
+    into ``uv.lock`` there too (uv reaches the package index), so the repository installs
+    from its lock from the start; a failed lock writes nothing. ``uv.lock`` is the
+    repository's own file, not mlopsgen's (``make lock`` and Dependabot/Renovate move it):
+    mlopsgen's lock does not record it.
 
     Raises:
         SpecError: the spec is invalid.
         PolicyError: the spec fails its own packs and ``allow_findings`` is false.
         UserError: the target cannot be used, or ``vendor_wheel`` is not the wheel the
-            spec declares.
+            spec declares, or ``uv lock`` failed.
     """
     from mlopsgen.sync import SPEC_FILE, enforce_policy, lock_for, render_tree  # noqa: PLC0415
 
@@ -69,11 +75,11 @@ def create_repository(
 
     managed = render_managed(spec)
     tree = render_tree(spec, spec_text, managed)
-    lock, base = lock_for(spec_text, tree)
+    record, base = lock_for(spec_text, tree)
     contents = {rel: f.content for rel, f in tree.items()}
     contents[SPEC_FILE] = spec_text
     contents[BASE_PATH] = dump_base(base)
-    contents[LOCK_PATH] = lock.dumps()
+    contents[LOCK_PATH] = record.dumps()
     with writer.staging_dir(target) as staging:
         project = staging / "repo"
         writer.write_files(project, contents)
@@ -81,6 +87,8 @@ def create_repository(
             vendored = project / spec.ci.mlopsgen.wheel
             vendored.parent.mkdir(parents=True, exist_ok=True)
             vendored.write_bytes(vendor_wheel.read_bytes())
+        if lock and not dry_run:
+            lock_dependencies(project)
         files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
     return NewResult(
         target=target,

@@ -1,4 +1,6 @@
-"""The files mlopsgen owns beside the scaffold: CI pipelines, the spec schema, CI settings.
+"""The files mlopsgen owns beside the scaffold: pipelines, schema, settings, update config.
+
+The dependency-update configuration (Dependabot, Renovate) keeps uv.lock current.
 
 What a platform's YAML cannot say (environment approvals, schedule refs) is written
 as Terraform beside the pipelines, under ``ci-settings/<platform>/``; what neither
@@ -7,12 +9,15 @@ can carry is reported as a warning, so nothing the spec says is dropped silently
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mlopsgen import yamlio
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
 from mlopsgen.platforms.terraform import COVERS, SETTINGS_DIR, settings_files, settings_text
+from mlopsgen.platforms.updates import RENOVATE, update_configs
 from mlopsgen.spec import schema_text
 from mlopsgen.spec.model import Platform, Spec
 
@@ -38,8 +43,18 @@ def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -
     """
     pipelines = build_pipelines(spec)
     files = {SCHEMA_PATH: schema_text()}
+    chosen = tuple(platforms if platforms is not None else spec.ci.platforms)
+    # Dependabot or Renovate keep the lock current: the spec's platforms decide which,
+    # so a render of one platform (`render --platform`) does not drop the other's.
+    for path, config in update_configs(spec.ci.platforms).items():
+        if path == RENOVATE or any(p is Platform.GITHUB for p in chosen):
+            files[path] = (
+                json.dumps(config, indent=2) + "\n"
+                if path.endswith(".json")
+                else yamlio.dump(config)
+            )
     warnings: list[str] = []
-    for platform in platforms if platforms is not None else spec.ci.platforms:
+    for platform in chosen:
         impl = PLATFORMS[platform]
         files.update(render_text(impl.emit(pipelines)))
         settings = settings_text(

@@ -9,6 +9,7 @@ import pytest
 
 from mlopsgen.pipeline import (
     BATCH_PIPELINE,
+    INSTALL_COMMANDS,
     MAIN_PIPELINE,
     MAKE_TARGETS,
     MONITOR_PIPELINE,
@@ -32,11 +33,15 @@ def main_of(spec: Spec) -> Pipeline:
     return main
 
 
-def test_every_job_installs_then_runs_make_targets(example: Spec) -> None:
+def test_every_job_installs_the_lock_then_runs_make_targets(example: Spec) -> None:
     for pipeline in build_pipelines(example):
         for job in pipeline.jobs:
-            assert job.commands[0] == "make install"
+            installs = [c for c in job.commands if c in INSTALL_COMMANDS]
+            assert installs == list(INSTALL_COMMANDS)
+            assert job.commands.index(INSTALL_COMMANDS[-1]) < len(job.commands) - 1
             for command in job.commands:
+                if command in INSTALL_COMMANDS:
+                    continue
                 word, target = command.split()[:2]
                 assert word == "make"
                 assert target in MAKE_TARGETS
@@ -67,7 +72,17 @@ def test_security_jobs_keep_their_reports(example: Spec) -> None:
     sast = main_of(example).job("sast")
     assert sast.kind is JobKind.SECURITY
     assert sast.artifacts is not None and sast.artifacts.keep_on_failure
-    assert sast.commands == ("make install", "make sast")
+    assert sast.commands == (*INSTALL_COMMANDS, "make sast")
+
+
+def test_the_first_job_checks_the_lock_before_installing_from_it(example: Spec) -> None:
+    check = main_of(example).job("mlopsgen-check")
+    assert check.commands == (
+        *INSTALL_COMMANDS[:-1],
+        "make lock-check",
+        INSTALL_COMMANDS[-1],
+        "make check",
+    )
 
 
 def test_deploys_follow_the_spec(example: Spec) -> None:
@@ -92,8 +107,18 @@ def test_deploys_follow_the_spec(example: Spec) -> None:
         previous = (job.id,)
 
 
-def test_no_job_restores_a_cache(example: Spec) -> None:
-    assert all(not j.caches for p in build_pipelines(example) for j in p.jobs)
+def test_only_jobs_that_neither_ship_nor_deploy_restore_the_uv_cache(example: Spec) -> None:
+    python = example.project.python.replace(".", "")
+    for pipeline in build_pipelines(example):
+        for job in pipeline.jobs:
+            assert ("UV_CACHE_DIR", ".uv-cache") in job.env
+            if job.kind in {JobKind.PACKAGE, JobKind.DEPLOY}:
+                assert job.caches == (), job.id
+                continue
+            (cache,) = job.caches
+            assert cache.name == f"uv-py{python}"
+            assert cache.key_files == ("uv.lock", "requirements-uv.txt")
+            assert cache.path == ".uv-cache/"
 
 
 def test_no_deploy_without_a_target(example: Spec) -> None:
@@ -164,7 +189,7 @@ def test_batch_pipeline_scores_on_its_schedule(example: Spec, target: DeployTarg
     (job,) = batch.jobs
     # The model is trained, evaluated and gated in the same job; it scores only if it passed.
     assert job.commands == (
-        "make install",
+        *INSTALL_COMMANDS,
         "make data-validate",
         "make train",
         "make evaluate",

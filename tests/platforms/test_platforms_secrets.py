@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlopsgen.pipeline import SecretProvider, build_pipelines
+from mlopsgen.pipeline import INSTALL_COMMANDS, SecretProvider, build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
 from mlopsgen.platforms.azure import SECRET_STEP as AZ_STEP
 from mlopsgen.platforms.github import SECRET_STEP as GH_STEP
@@ -135,7 +135,7 @@ def test_only_declared_jobs_get_secrets_on_github(provider: str) -> None:
             # zizmor secrets-outside-env: every job that reads secrets has an environment.
             assert job["environment"]["name"] in {"production", f"secrets-{_stage(job_id)}"}
             steps = job["steps"]
-            install = next(i for i, s in enumerate(steps) if s.get("run") == "make install")
+            install = next(i for i, s in enumerate(steps) if s.get("run") == INSTALL_COMMANDS[-1])
             stores = [i for i, s in enumerate(steps) if _store_step(s)]
             assert all(i > install for i in stores), "the store login comes after install"
         else:
@@ -184,7 +184,7 @@ def test_only_declared_jobs_get_secrets_on_azure(provider: str) -> None:
         fetch = [s for s in steps if s.get("name") == AZ_STEP or "AzureKeyVault" in str(s)]
         groups = [v["group"] for v in job.get("variables") or [] if "group" in v]
         if found[job_id]:
-            install = next(i for i, s in enumerate(steps) if s.get("bash") == "make install")
+            install = next(i for i, s in enumerate(steps) if s.get("bash") == INSTALL_COMMANDS[-1])
             assert all(steps.index(s) > install for s in fetch)
             if provider == "ci":
                 assert groups == [f"churn_model-secrets-{_scope(job_id)}"]

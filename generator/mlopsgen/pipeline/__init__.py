@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mlopsgen.pipeline.build import (
     BATCH_PIPELINE,
+    INSTALL_COMMANDS,
     MAIN_PIPELINE,
     MAKE_TARGETS,
     MONITOR_PIPELINE,
@@ -29,6 +30,7 @@ from mlopsgen.pipeline.model import (
 __all__ = [
     "BATCH_PIPELINE",
     "DEFAULT_EXPIRE_DAYS",
+    "INSTALL_COMMANDS",
     "MAIN_PIPELINE",
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",

@@ -5,15 +5,21 @@ The scheduled pipelines are monitoring (``monitoring.drift.schedule``) and, for
 
 Thin CI, fat tasks: every job runs targets of the generated repository's Makefile, so the
 same step runs on a laptop, on each CI platform and in tests. Targets CI calls are listed
-in :data:`MAKE_TARGETS`. No job restores a cache: the main pipeline builds what ships, and
-a cache that another branch's run wrote must not reach it (cache poisoning; zizmor's
-``cache-poisoning`` flags caches in workflows that tags or release branches start).
+in :data:`MAKE_TARGETS`. Installing is the exception, spelled out in every job
+(:data:`INSTALL_COMMANDS`, the same commands as ``make install``) so that a policy rule
+reading the pipeline sees that it installs hash-checked packages from ``uv.lock`` only.
+
+uv's cache (:data:`UV_CACHE`, keyed on the lock, uv's own pin and the Python version) is
+restored by the jobs that test, scan, train and gate, never by the jobs whose output
+ships (package, image) or deploys: a cache that another run wrote must not reach what is
+released (cache poisoning; zizmor's ``cache-poisoning``, rule ART-002).
 """
 
 from __future__ import annotations
 
 from mlopsgen.pipeline.model import (
     Artifacts,
+    Cache,
     Environment,
     Job,
     JobKind,
@@ -29,11 +35,13 @@ from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, canonical_ref
 
 __all__ = [
     "BATCH_PIPELINE",
+    "INSTALL_COMMANDS",
     "MAIN_PIPELINE",
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",
     "build_pipelines",
     "secret_scopes",
+    "uv_cache",
 ]
 
 MAIN_PIPELINE = "ci"
@@ -43,6 +51,7 @@ BATCH_PIPELINE = "batch"
 #: Every Makefile target a generated pipeline may call (``deploy`` takes ``ENV=<name>``).
 MAKE_TARGETS = (
     "install",
+    "lock-check",
     "check",
     "lint",
     "test",
@@ -65,7 +74,20 @@ MAKE_TARGETS = (
     "batch-score",
 )
 
-_INSTALL = "make install"
+#: What ``make install`` runs outside a virtualenv, spelled out in every job: a virtualenv,
+#: uv from its hash-pinned requirements file, then exactly ``uv.lock`` (``--locked``: a
+#: stale lock fails; uv checks every hash) and the project, editable, with the dev tools.
+INSTALL_UV = (
+    "python -m venv .venv",
+    ".venv/bin/python -m pip install --require-hashes -r requirements-uv.txt",
+)
+SYNC = ".venv/bin/python -m uv sync --locked --inexact --extra dev"
+INSTALL_COMMANDS = (*INSTALL_UV, SYNC)
+#: Where uv keeps its cache in CI: in the work tree (GitLab caches nothing outside it),
+#: git-ignored and skipped by the secret scans of the generated repository.
+UV_CACHE_DIR = ".uv-cache"
+#: Jobs that build what ships or deploy it start from an empty cache.
+_UNCACHED = frozenset({JobKind.PACKAGE, JobKind.DEPLOY})
 _REPORTS = Artifacts(paths=("reports/",), expire_days=30, keep_on_failure=True)
 _MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
 #: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
@@ -90,6 +112,15 @@ def secret_scopes() -> dict[str, tuple[str, ...]]:
     for job_id, stage in _SECRET_STAGE.items():
         out[stage] = (*out.get(stage, ()), job_id)
     return out
+
+
+def uv_cache(python: str) -> Cache:
+    """The cache of uv for a Python version, keyed on the lock and on uv's own pin."""
+    return Cache(
+        name=f"uv-py{python.replace('.', '')}",
+        key_files=("uv.lock", "requirements-uv.txt"),
+        path=f"{UV_CACHE_DIR}/",
+    )
 
 
 def build_pipelines(spec: Spec) -> tuple[Pipeline, ...]:
@@ -120,6 +151,7 @@ def _job(
     rule: Rule | None = None,
     environment: Environment | None = None,
     exclusive: bool = False,
+    before_sync: tuple[str, ...] = (),
 ) -> Job:
     items = _secret_items(spec, job_id, environment)
     store = _store(spec, job_id, environment) if items else None
@@ -137,17 +169,25 @@ def _job(
     # Cloud deploys log in through workload identity federation, no stored keys. (A store
     # login's own token is the store's business: SecretStore.token_login.)
     oidc = kind is JobKind.DEPLOY and spec.deploy.cloud != "none"
+    cached = kind not in _UNCACHED
     return Job(
         id=job_id,
         kind=kind,
-        commands=(_INSTALL, *(f"make {t}" for t in targets)),
+        commands=(
+            *INSTALL_UV,
+            *(f"make {t}" for t in before_sync),
+            SYNC,
+            *(f"make {t}" for t in targets),
+        ),
         needs=needs,
         rule=rule or Rule(),
         timeout_minutes=timeout,
         environment=environment,
         secrets=secrets,
         store=store,
+        env=(("UV_CACHE_DIR", UV_CACHE_DIR),),
         artifacts=artifacts,
+        caches=(uv_cache(spec.project.python),) if cached else (),
         oidc=oidc,
         exclusive=exclusive,
     )
@@ -201,9 +241,18 @@ def _store(spec: Spec, job_id: str, environment: Environment | None) -> SecretSt
 def _main(spec: Spec) -> Pipeline:
     security = ("sast", "audit-deps", "secrets-scan")
     jobs = [
-        # First job: `mlopsgen check` (spec valid, policies pass, every managed file equals
-        # a fresh render), so a hand-edited or stale pipeline stops the run before anything.
-        _job(spec, "mlopsgen-check", JobKind.CHECK, ("check",), timeout=10),
+        # First job: uv.lock is fresh against pyproject.toml (`make lock-check`, before
+        # anything installs from it), then `mlopsgen check` (spec valid, policies pass, every
+        # managed file equals a fresh render), so a stale lock or a hand-edited pipeline
+        # stops the run before anything.
+        _job(
+            spec,
+            "mlopsgen-check",
+            JobKind.CHECK,
+            ("check",),
+            timeout=10,
+            before_sync=("lock-check",),
+        ),
         _job(
             spec, "lint-test", JobKind.TEST, ("lint", "test"), needs=("mlopsgen-check",), timeout=20
         ),

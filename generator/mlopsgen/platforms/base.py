@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlopsgen.errors import UserError
+from mlopsgen.pipeline.build import INSTALL_COMMANDS
 from mlopsgen.pipeline.model import Job, Pipeline, Secret
 from mlopsgen.spec.model import Platform
 
@@ -27,7 +28,8 @@ __all__ = [
     "secret_readers",
 ]
 
-_INSTALL = "make install"
+#: Commands that install dependencies: the generated ones, and ``make install`` (older renders).
+_INSTALLERS = frozenset({*INSTALL_COMMANDS, "make install"})
 
 #: Audience of the OIDC tokens AWS STS accepts (the IAM OIDC provider's client ID).
 AWS_AUDIENCE = "sts.amazonaws.com"
@@ -125,10 +127,10 @@ class Loss:
 def secret_readers(commands: Sequence[str]) -> set[str]:
     """The commands of a job that see its secrets.
 
-    All but ``make install`` (installing dependencies runs third-party build code),
+    All but the install commands (installing dependencies runs third-party build code),
     unless installing is all the job does.
     """
-    return {c for c in commands if c != _INSTALL} or set(commands)
+    return {c for c in commands if c not in _INSTALLERS} or set(commands)
 
 
 def format_refs(secrets: Sequence[Secret]) -> str:

@@ -46,7 +46,7 @@ from mlopsgen.platforms.base import (
     secret_readers,
 )
 
-__all__ = ["ACTIONS", "STATIC_CREDENTIALS", "VAULT_MOUNT", "annotate"]
+__all__ = ["ACTIONS", "NOT_ON_TAGS", "STATIC_CREDENTIALS", "VAULT_MOUNT", "annotate"]
 
 RUNNER = "ubuntu-24.04"
 #: Uploaded beside every artifact's directories. upload-artifact stores files relative to
@@ -118,6 +118,8 @@ ACTIONS: tuple[ActionPin, ...] = (
 _BY_USES = {a.uses: a for a in ACTIONS}
 
 _PR_EXPR = "${{ github.event_name == 'pull_request' }}"
+#: actions/cache ``lookup-only``: true (look up, never restore) in tag runs, which release.
+NOT_ON_TAGS = "${{ startsWith(github.ref, 'refs/tags/') }}"
 _TAG_EXPR = "startsWith(github.ref, 'refs/tags/')"
 _BRANCH_EXPR = re.compile(r"github\.ref == 'refs/heads/([^']+)'")
 _SECRET = re.compile(r"\$\{\{ secrets\.([A-Za-z_][A-Za-z0-9_]*) \}\}")
@@ -272,7 +274,7 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
         {"uses": CHECKOUT.uses, "with": {"persist-credentials": False}},
         {"uses": SETUP_PYTHON.uses, "with": {"python-version": p.python}},
     ]
-    for cache in job.caches:
+    for cache in job.caches if _caches_allowed(p) else ():
         files = ", ".join(f"'{f}'" for f in cache.key_files)
         steps.append(
             {
@@ -280,6 +282,8 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
                 "with": {
                     "path": cache.path.rstrip("/"),
                     "key": f"{cache.name}-${{{{ runner.os }}}}-${{{{ hashFiles({files}) }}}}",
+                    # Never restored in a tag run (a release): it builds from the lock alone.
+                    "lookup-only": NOT_ON_TAGS,
                 },
             }
         )
@@ -673,6 +677,8 @@ LOSSY: Mapping[str, str] = {
     "Environment.deployment": "every job on an environment records a deployment "
     "(`deployment: false` is not yet accepted by actionlint 1.7 and action-validator)",
     "Schedule.branch": "scheduled workflows always run on the default branch",
+    "Job.caches": "pushes to release branches start the workflow, and a cache restored in a "
+    "release run is a cache-poisoning path (ART-002): its jobs install from the lock uncached",
     "Job.oidc": "a job that logs in to its secret store with OIDC holds `id-token: write` "
     "for all its steps",
     "SecretStore.settings": "the settings other platforms use (the Azure service "
@@ -700,17 +706,30 @@ def _carried(store: SecretStore | None) -> SecretStore | None:
     return replace(store, settings=tuple((k, v) for k, v in store.settings if k in keep))
 
 
+def _caches_allowed(p: Pipeline) -> bool:
+    """Whether the workflow may restore caches: not when pushes to release branches start it.
+
+    Tag runs are kept from restoring by :data:`NOT_ON_TAGS`; a push to a ``release*``
+    branch releases too, and no ``lookup-only`` expression is accepted for it (zizmor
+    ``cache-poisoning``, ART-002), so such a workflow restores no cache at all.
+    """
+    return not any("release" in branch.lower() for branch in p.triggers.branches)
+
+
 def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
     """The pipelines as a workflow carries them.
 
     Approvals, schedule branches and the non-deployment mark of environments are dropped,
-    and store settings the workflow does not send.
+    and store settings the workflow does not send; caches too where release branches
+    start the workflow.
     """
     out = []
     for p in pipelines:
+        caching = _caches_allowed(p)
         jobs = tuple(
             replace(
                 j,
+                caches=j.caches if caching else (),
                 environment=replace(j.environment, approval=False, deployment=True)
                 if j.environment is not None
                 else None,

@@ -71,17 +71,29 @@ def test_the_last_error_line_skips_the_network_tip() -> None:
 def test_the_command_is_strict_json_over_pinned_requirements(tmp_path: Path) -> None:
     command = audit.pip_audit_command(tmp_path / "req.txt", tmp_path / "out.json")
     assert command[1:3] == ["-m", "pip_audit"]
-    assert {"--strict", "--no-deps", "--disable-pip"} <= set(command)
+    assert {"--strict", "--require-hashes", "--no-deps", "--disable-pip"} <= set(command)
     assert command[command.index("--format") + 1] == "json"
     assert command[command.index("--output") + 1] == str(tmp_path / "out.json")
+
+
+def test_the_audited_set_is_the_whole_lock_without_the_project(tmp_path: Path) -> None:
+    command = audit.export_command(tmp_path / "req.txt")
+    assert command[1:4] == ["-m", "uv", "export"]
+    assert {"--frozen", "--all-extras", "--no-emit-project"} <= set(command)
+    assert "--no-hashes" not in command
+    assert command[command.index("--output-file") + 1] == str(tmp_path / "req.txt")
+
+
+LOCKED = "numpy==2.1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"
 
 
 def _fake_pip_audit(
     monkeypatch: pytest.MonkeyPatch, report: dict[str, Any] | None, status: int, log: str = ""
 ) -> None:
     def run(command: list[str]) -> subprocess.CompletedProcess[str]:
-        if "freeze" in command:
-            return subprocess.CompletedProcess(command, 0, "numpy==2.1.0\n", "")
+        if "export" in command:
+            Path(command[command.index("--output-file") + 1]).write_text(LOCKED)
+            return subprocess.CompletedProcess(command, 0, "", "")
         if report is not None:
             Path(command[command.index("--output") + 1]).write_text(json.dumps(report))
         return subprocess.CompletedProcess(command, status, "", log)
@@ -95,7 +107,19 @@ def test_main_passes_a_clean_audit(
     _fake_pip_audit(monkeypatch, CLEAN, 0)
     assert audit.main(["--spec", str(spec)]) == 0
     assert "dependency audit passed: 2 packages" in capsys.readouterr().out
-    assert (spec.parent / "reports/requirements-audit.txt").read_text() == "numpy==2.1.0\n"
+    assert (spec.parent / "reports/requirements-audit.txt").read_text() == LOCKED
+
+
+def test_main_fails_in_one_line_when_the_lock_cannot_be_exported(
+    spec: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+        assert "export" in command, "pip-audit must not run without the locked set"
+        return subprocess.CompletedProcess(command, 2, "", "error: Unable to find lockfile\n")
+
+    monkeypatch.setattr(audit, "run", run)
+    assert audit.main(["--spec", str(spec)]) == 2
+    assert "uv export of uv.lock failed" in capsys.readouterr().err
 
 
 def test_main_fails_on_a_vulnerability(

@@ -142,12 +142,30 @@ def _cached_by(step: StepView) -> str | None:
     return None
 
 
-def _release_triggers(view: PipelineView) -> bool:
-    """Started by a release, a tag push, or a push to a release branch."""
-    if view.triggers & {"release", "tag"}:
-        return True
+def _release_branches(view: PipelineView) -> bool:
     push = as_map(as_map(view.data.get("on")).get("push"))
     return any("release" in b.lower() for b in strings(push.get("branches")))
+
+
+def _release_triggers(view: PipelineView) -> bool:
+    """Started by a release, a tag push, or a push to a release branch."""
+    return bool(view.triggers & {"release", "tag"}) or _release_branches(view)
+
+
+#: actions/cache that only looks up (never restores) in tag runs, which is what release
+#: events and tag pushes are (``github.ref`` is ``refs/tags/...`` in both).
+_NOT_ON_TAGS = re.compile(
+    r"\$\{\{\s*startsWith\(\s*github\.ref\s*,\s*'refs/tags/'\s*\)\s*\}\}", re.IGNORECASE
+)
+
+
+def _skips_tag_runs(step: StepView) -> bool:
+    """An actions/cache step that never restores in a tag or release run."""
+    name = (step.uses or "").partition("@")[0].lower()
+    value = as_str(step.inputs.get("lookup-only")) or ""
+    return name in {"actions/cache", "actions/cache/restore"} and bool(
+        _NOT_ON_TAGS.fullmatch(value.strip())
+    )
 
 
 class CachePoisoning(PipelineRule):
@@ -163,7 +181,10 @@ class CachePoisoning(PipelineRule):
     ``package-manager-cache`` from v5, ``astral-sh/setup-uv`` from v6, ``Swatinem/rust-cache``,
     ``oven-sh/setup-bun``, ``gradle/actions/setup-gradle``, ``sccache``...); older major
     versions of those that did not cache by default do not. GitLab's ``cache: unprotect:
-    true`` shares protected-branch caches with everyone.
+    true`` shares protected-branch caches with everyone. An ``actions/cache`` step with
+    ``lookup-only: ${{ startsWith(github.ref, 'refs/tags/') }}`` never restores in a tag
+    or release run, so it passes outside deploy and publishing jobs (unless pushes to a
+    ``release*`` branch start the workflow too).
 
     Anti-pattern::
 
@@ -188,8 +209,10 @@ class CachePoisoning(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per cache in a deploy job and per unprotected GitLab cache."""
-        # A workflow that release events or tags start builds what it publishes.
+        # A workflow that release events or tags start builds what it publishes; a cache
+        # that tag runs only look up is not restored there (unless release branches push).
         releasing = view.platform is Platform.GITHUB and _release_triggers(view)
+        tags_only = releasing and not _release_branches(view)
         for job in view.jobs:
             if view.platform is Platform.GITLAB:
                 for i, cache in enumerate(as_list(job.raw.get("cache"))):
@@ -217,6 +240,8 @@ class CachePoisoning(PipelineRule):
                 continue
             for step in job.steps:
                 uses = step.uses or ""
+                if tags_only and what.startswith("job ") and _skips_tag_runs(step):
+                    continue
                 how = "Cache task" if uses.startswith("Cache@") else _cached_by(step)
                 if how:
                     yield Finding(

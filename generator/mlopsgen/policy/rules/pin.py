@@ -356,9 +356,29 @@ _PIP_INSTALL = re.compile(
     r"\b(?:pip3?|python[0-9.]*\s+-m\s+pip|uv\s+pip)\s+install\b([^\n;&|]*)", re.IGNORECASE
 )
 _PIP_OK = re.compile(
-    r"(--require-hashes|(?:^|\s)-e\s|--editable|(?:^|\s)\.(?:\[[^\]]*\])?(?:\s|$)|"
-    r"--upgrade\s+pip\s*$|-U\s+pip\s*$|(?:^|\s)pip\s*$|\.whl\b|--no-index)"
+    r"(--require-hashes|--upgrade\s+pip\s*$|-U\s+pip\s*$|(?:^|\s)pip\s*$|\.whl\b|--no-index)"
 )
+#: A local project (``.``, ``-e .[dev]``, a path): pip resolves its dependencies from the
+#: index, unhashed, unless told ``--no-deps`` (they then come from a hashed lock).
+_LOCAL_PROJECT = re.compile(r"(?:^|\s)(?:-e\s+|--editable[\s=]+)?['\"]?\.{1,2}(?:/|\[|['\"]|\s|$)")
+#: ``uv sync`` installs uv.lock (hashes checked), but re-resolves a stale lock unless told
+#: ``--locked`` (fail instead) or ``--frozen`` (install the lock as it is).
+_UV_SYNC = re.compile(r"\buv\s+sync\b([^\n;&|]*)")
+_UV_SYNC_OK = re.compile(r"--locked\b|--frozen\b")
+
+
+def _unhashed(line: str) -> Iterator[str]:
+    """The installs of one logical line that take packages without checking hashes."""
+    for match in _PIP_INSTALL.finditer(line):
+        args = match.group(1)
+        if _PIP_OK.search(args):
+            continue
+        if _LOCAL_PROJECT.search(args) and "--no-deps" in args:
+            continue
+        yield match.group(0).strip()
+    for match in _UV_SYNC.finditer(line):
+        if not _UV_SYNC_OK.search(match.group(1)):
+            yield match.group(0).strip()
 
 
 class UnhashedInstall(PipelineRule):
@@ -366,19 +386,26 @@ class UnhashedInstall(PipelineRule):
 
     ``pip install pkg`` or ``pip install -r requirements.txt`` without
     ``--require-hashes`` takes whatever the index serves today, including a compromised
-    or typo-squatted release. Install from a hashed lock file (or a local project,
-    ``pip install -e .``, whose dependencies come from such a file).
+    or typo-squatted release. So does installing the local project (``pip install -e
+    '.[dev]'``): pip resolves its dependencies from the index unless told ``--no-deps``.
+    ``uv sync`` installs ``uv.lock`` with its hashes, but re-resolves a stale lock unless
+    told ``--locked`` or ``--frozen``. Install from a hashed lock file, then the local
+    project with ``--no-deps``; or ``uv sync --locked``. The rule reads what the pipeline
+    runs: an install hidden in a Makefile target is not seen, so spell it out.
 
     Anti-pattern::
 
         script:
           - pip install requests
           - pip install -r requirements.txt
+          - pip install -e '.[dev]'
 
     Best practice::
 
         script:
           - pip install --require-hashes -r requirements.lock
+          - pip install --no-deps -e .
+          - uv sync --locked
     """
 
     id = "PIN-011"
@@ -386,19 +413,18 @@ class UnhashedInstall(PipelineRule):
     references = ("scorecard Pinned-Dependencies (pipCommand)", "glsec GL022, GL023")
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
-        """Yield a finding per pip install without hashes."""
+        """Yield a finding per install without hashes."""
         for job, step, script in scripts(view):
-            if "install" not in script:
+            if "install" not in script and "sync" not in script:
                 continue
             for line in logical_lines(script):
-                for match in _PIP_INSTALL.finditer(line):
-                    if _PIP_OK.search(match.group(1)):
-                        continue
+                for snippet in _unhashed(line):
                     yield Finding(
-                        f"job {job.id!r} installs packages without --require-hashes",
+                        f"job {job.id!r} installs packages without checking hashes",
                         step.run_path or step.path,
-                        snippet=match.group(0).strip(),
-                        hint="install from a hashed lock file: pip install --require-hashes -r ...",
+                        snippet=snippet,
+                        hint="install from a hashed lock file: pip install --require-hashes "
+                        "-r ... (then the project with --no-deps), or uv sync --locked",
                     )
 
 

@@ -1,9 +1,9 @@
-"""Audit the installed dependencies with pip-audit --strict and gate on its JSON report.
+"""Audit the locked dependencies with pip-audit --strict and gate on its JSON report.
 
-Exports the environment's pinned, non-editable requirements to
-reports/requirements-audit.txt (``pip freeze --exclude-editable --exclude mlopsgen``:
-neither the local package nor the mlopsgen that `make check` installs is on PyPI to be
-looked up), runs pip-audit --strict over them with
+Exports the locked set, every package of uv.lock with its hashes, to
+reports/requirements-audit.txt (``uv export --frozen --all-extras --no-emit-project``: the
+local package is not on PyPI to be looked up, and what `make check` installs beside the
+lock is not the project's), runs pip-audit --strict over it with
 ``--format json --output reports/pip-audit.json`` (its log: reports/pip-audit.log),
 then fails on every dependency with a known vulnerability or that was not audited.
 pip-audit needs a vulnerability service (PyPI or OSV) on the network.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess  # nosec B404  # runs pip and pip-audit of this interpreter, see run()
+import subprocess  # nosec B404  # runs uv and pip-audit of this interpreter, see run()
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,13 +77,32 @@ def last_error_line(log: str) -> str:
     return _LOG_PREFIX.sub("", chosen).strip()
 
 
+def export_command(requirements: Path) -> list[str]:
+    """uv export of the whole lock (every extra), with hashes, without the project itself."""
+    return [
+        sys.executable,
+        "-m",
+        "uv",
+        "export",
+        "--frozen",
+        "--format",
+        "requirements-txt",
+        "--all-extras",
+        "--no-emit-project",
+        "--quiet",
+        "--output-file",
+        str(requirements),
+    ]
+
+
 def pip_audit_command(requirements: Path, output: Path) -> list[str]:
-    """pip-audit --strict over pinned requirements, without resolving or installing them."""
+    """pip-audit --strict over hashed requirements, without resolving or installing them."""
     return [
         sys.executable,
         "-m",
         "pip_audit",
         "--strict",
+        "--require-hashes",
         "--no-deps",
         "--disable-pip",
         "--requirement",
@@ -110,17 +129,16 @@ def run(command: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def audit(reports: Path) -> AuditResult:
-    """Freeze the requirements, run pip-audit over them and gate on its JSON report."""
+    """Export the locked requirements, run pip-audit over them and gate on its JSON report."""
     reports.mkdir(parents=True, exist_ok=True)
     requirements, output = reports / REQUIREMENTS, reports / JSON_REPORT
-    # mlopsgen is the tool `make check` installs (from MLOPSGEN: not on PyPI, so pip-audit
-    # could not look it up); its own dependencies stay in the audit.
-    freeze = run(
-        [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--exclude", "mlopsgen"]
-    )
-    if freeze.returncode != 0:
-        raise TaskError(f"pip freeze failed: {last_error_line(freeze.stderr)}")
-    requirements.write_text(freeze.stdout, encoding="utf-8")
+    requirements.unlink(missing_ok=True)
+    exported = run(export_command(requirements))
+    if exported.returncode != 0 or not requirements.is_file():
+        raise TaskError(
+            f"uv export of uv.lock failed (run `make install` first): "
+            f"{last_error_line(exported.stderr)}"
+        )
     output.unlink(missing_ok=True)  # never gate on the report of an earlier run
     try:
         result = run(pip_audit_command(requirements, output))
