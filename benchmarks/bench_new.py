@@ -4,11 +4,16 @@ Both run as cold processes in the same run, alternating, on the largest example
 (the one that renders the most files). Prints each median and the ratio; with
 --max-ratio, exits 1 when the ratio is above it.
 
+cookiecutter gets the same context as `mlopsgen new` through a config file's
+`default_context`: its command line takes strings only, and the template's `secrets`
+variable is a mapping.
+
     python benchmarks/bench_new.py --runs 7 --max-ratio 1.5
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -39,10 +44,12 @@ def main() -> int:
     example = largest_example()
     spec = load_spec(example)
     context = build_context(spec, example.read_text())
-    extra = [f"{key}={context[key]}" for key in CONTEXT_KEYS]
     work = Path(tempfile.mkdtemp(prefix="bench-new-"))
     env = {**os.environ, "HOME": str(work / "home")}
     (work / "home").mkdir()
+    config = work / "cookiecutter.yaml"  # JSON is YAML
+    values = {key: context[key] for key in (*CONTEXT_KEYS, "_spec_text")}
+    config.write_text(json.dumps({"default_context": values}), encoding="utf-8")
     ours, theirs = [], []
     try:
         for i in range(args.runs):
@@ -67,10 +74,11 @@ def main() -> int:
                         "-m",
                         "cookiecutter",
                         "--no-input",
+                        "--config-file",
+                        str(config),
                         "-o",
                         str(work / f"theirs-{i}"),
                         str(ROOT / "template"),
-                        *extra,
                     ],
                     env,
                 )

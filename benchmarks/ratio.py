@@ -23,7 +23,8 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     proc = subprocess.run(cmd, check=False, capture_output=True, env=env)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+        output = (proc.stderr or proc.stdout).decode(errors="replace")[-500:]
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {output}")
     return elapsed
 
 

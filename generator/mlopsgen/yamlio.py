@@ -334,6 +334,9 @@ class LenientYaml:
     documents: list[Any]
     nodes: list[yaml.Node]
     duplicates: list[Duplicate] = field(default_factory=list)
+    #: Where a mapping key is a sequence or a mapping (``? [a, b]``); no CI platform takes
+    #: one, and the entry is left out of the data.
+    complex_keys: list[Mark] = field(default_factory=list)
 
 
 class _LenientLoader(_Loader):  # type: ignore[valid-type,misc]  # CSafeLoader or SafeLoader
@@ -368,6 +371,7 @@ class _Lenient:
     def __init__(self) -> None:
         self.budget = MAX_NODES
         self.duplicates: list[Duplicate] = []
+        self.complex_keys: list[Mark] = []
 
     def build(self, node: yaml.Node, depth: int) -> Any:
         self.budget -= 1
@@ -420,7 +424,10 @@ class _Lenient:
                     if isinstance(item, dict):
                         merged.append(item)
                 continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.complex_keys.append(_mark(key_node))
+                continue
+            key = key_node.value
             if key in seen:
                 self.duplicates.append(Duplicate(key, _mark(seen[key]), _mark(key_node)))
             seen[key] = key_node
@@ -436,7 +443,8 @@ def load_lenient(text: str, *, filename: str) -> LenientYaml:
 
     Unlike :func:`load` (the strict spec reader), this keeps going where CI platforms do:
     several documents (GitLab's ``spec: inputs`` header), duplicate keys (the last one
-    wins; each is recorded), merge keys, YAML 1.1 booleans and any tag (``!reference``
+    wins; each is recorded), mapping keys that are not scalars (left out; each is
+    recorded), merge keys, YAML 1.1 booleans and any tag (``!reference``
     becomes a :class:`Tagged` value). It builds no position table: :func:`locate` finds a
     path's position in the node tree when a finding needs it.
 
@@ -479,7 +487,7 @@ def load_lenient(text: str, *, filename: str) -> LenientYaml:
                 )
             ]
         ) from None
-    return LenientYaml(documents, nodes, builder.duplicates)
+    return LenientYaml(documents, nodes, builder.duplicates, builder.complex_keys)
 
 
 def locate(node: yaml.Node | None, path: JsonPath) -> tuple[Mark, Mark] | None:

@@ -64,3 +64,9 @@ def test_errors_are_diagnostics() -> None:
 def test_strict_load_is_unchanged() -> None:
     with pytest.raises(yamlio.YamlLoadError, match="duplicate key"):
         yamlio.load("a: 1\na: 2\n", filename="f")
+
+
+def test_complex_keys_are_recorded_and_left_out() -> None:
+    loaded = yamlio.load_lenient("a: 1\n? [x, y]\n: 2\nb:\n  ? {k: v}\n  : 3\n", filename="f")
+    assert loaded.documents[0] == {"a": 1, "b": {}}
+    assert loaded.complex_keys == [yamlio.Mark(2, 3), yamlio.Mark(5, 5)]

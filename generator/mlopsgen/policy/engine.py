@@ -312,10 +312,18 @@ class Engine:
     def unreadable(self, file: str, problem: ParseProblem) -> FileReport:
         """The report of a file that cannot be audited: the problem's engine finding."""
         report = FileReport(file, "pipeline")
-        where = Location(file, problem.line, problem.column)
-        res = self.engine_result(problem.rule, problem.message, where, problem.hint)
-        report.results += [res] if res else []
+        report.results += self.problem_results(file, (problem, *problem.more))
         return report
+
+    def problem_results(self, file: str, problems: Iterable[ParseProblem]) -> list[Result]:
+        """The engine findings of parse problems in one file."""
+        out = []
+        for problem in problems:
+            where = Location(file, problem.line, problem.column)
+            res = self.engine_result(problem.rule, problem.message, where, problem.hint)
+            if res:
+                out.append(res)
+        return out
 
     def read(
         self, text: str, *, file: str, path: str, files: LocalFiles | None = None
@@ -332,22 +340,52 @@ class Engine:
         waivers: Sequence[Waiver] = (),
         used: set[Waiver] | None = None,
     ) -> FileReport:
-        """Audit a pipeline that is already read."""
+        """Audit a pipeline that is already read, every document of it."""
         file = view.file
         report = FileReport(file, "pipeline", view.platform)
-        positions = _Positions(view)
+        report.results += self.problem_results(file, view.problems)
+        documents = [(doc, _Positions(doc)) for doc in (view, *view.documents)]
         inline: list[Waiver] = []
-        for source_file, text, node in positions.files:
-            found, problems = parse_inline(text, file=source_file, node=node)
-            inline += found
-            for problem in problems:
-                res = self.engine_result(
-                    "GOV-001", problem.message, Location(source_file, problem.line)
-                )
-                if res:
-                    report.results.append(res)
+        parsed: set[str] = set()
+        for _, positions in documents:
+            for index, (source_file, text, node) in enumerate(positions.files):
+                if index and source_file in parsed:
+                    continue  # an include that two documents share
+                parsed.add(source_file)
+                found, problems = parse_inline(text, file=source_file, node=node)
+                inline += found
+                for problem in problems:
+                    res = self.engine_result(
+                        "GOV-001", problem.message, Location(source_file, problem.line)
+                    )
+                    if res:
+                        report.results.append(res)
         all_waivers = [*waivers, *inline]
         mine: set[Waiver] = set()
+        for doc, positions in documents:
+            self._document(doc, positions, report, all_waivers, mine)
+        if used is not None:
+            used.update(w for w in mine if w.scope is None)
+        report.results.sort(
+            key=lambda r: (
+                r.location.file != file,
+                r.location.file,
+                r.location.line or 0,
+                r.location.column or 0,
+            )
+        )
+        report.results += self.waiver_results(inline, mine)
+        return report
+
+    def _document(
+        self,
+        view: PipelineView,
+        positions: _Positions,
+        report: FileReport,
+        waivers: Sequence[Waiver],
+        used: set[Waiver],
+    ) -> None:
+        """Run the rules over one document of a file, adding to its report."""
         for include in view.include_problems:
             res = self.engine_result(
                 "PARSE-004",
@@ -364,9 +402,9 @@ class Engine:
                 continue
             blockers = [q for q in rule.requires if q in failed]
             if blockers:
-                report.skipped.append(
-                    Skipped(rule.id, f"requires {', '.join(blockers)}, which failed")
-                )
+                skipped = Skipped(rule.id, f"requires {', '.join(blockers)}, which failed")
+                if skipped not in report.skipped:
+                    report.skipped.append(skipped)
                 continue
             for finding in rule.check(view, options):
                 where, line, col = positions.locate(finding)
@@ -376,24 +414,12 @@ class Engine:
                     Location(where, line, col, yamlio.format_path(finding.path)),
                     hint=finding.hint,
                     finding=finding,
-                    waivers=all_waivers,
-                    used=mine,
+                    waivers=waivers,
+                    used=used,
                 )
                 report.results.append(res)
                 if not res.suppressed:
                     failed.add(rule.id)
-        if used is not None:
-            used.update(w for w in mine if w.scope is None)
-        report.results.sort(
-            key=lambda r: (
-                r.location.file != file,
-                r.location.file,
-                r.location.line or 0,
-                r.location.column or 0,
-            )
-        )
-        report.results += self.waiver_results(inline, mine)
-        return report
 
     def waiver_results(self, waivers: Iterable[Waiver], used: set[Waiver]) -> list[Result]:
         """GOV findings for waivers: expired, locked, or matching nothing."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -11,7 +11,7 @@ import yaml
 from mlopsgen import yamlio
 from mlopsgen.policy.includes import LocalFiles, follow, pipeline_index
 from mlopsgen.policy.readers import READERS
-from mlopsgen.policy.view import PipelineView
+from mlopsgen.policy.view import ParseProblem, PipelineView
 from mlopsgen.spec.model import Platform
 
 __all__ = ["ParseProblem", "detect_by_content", "detect_by_path", "read_pipeline"]
@@ -24,17 +24,12 @@ _GITLAB_KEYS = frozenset({"include", "workflow", "default", "before_script", "af
 _GITLAB_JOB_KEYS = frozenset(
     {"script", "extends", "stage", "trigger", "needs", "rules", "only", "when", "image"}
 )
-
-
-@dataclass(frozen=True)
-class ParseProblem:
-    """Why a file cannot be audited: the engine rule, a message and where."""
-
-    rule: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-    hint: str | None = None
+#: What each platform makes of a file of several YAML documents.
+_ONE_DOCUMENT = {
+    Platform.GITHUB: "GitHub reads one YAML document per workflow file and rejects more",
+    Platform.GITLAB: "GitLab reads a `spec:` header and one pipeline document, no more",
+    Platform.AZURE: "Azure Pipelines reads one YAML document per file and rejects more",
+}
 
 
 def detect_by_path(path: str) -> Platform | None:
@@ -101,6 +96,117 @@ def _shape_problem(platform: Platform, data: dict[str, Any]) -> str | None:
     return None
 
 
+def _empty(node: yaml.Node) -> bool:
+    """A document with nothing in it (a stray ``---``)."""
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and not node.value
+
+
+def _at(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _layout_problems(platform: Platform, nodes: list[yaml.Node], header: int) -> list[ParseProblem]:
+    """Several documents where the platform reads one (GitLab: a ``spec:`` header and one)."""
+    present = [i for i, node in enumerate(nodes) if not _empty(node)]
+    allowed = 2 if header else 1
+    if len(present) <= allowed:
+        return []
+    extra = nodes[present[allowed]]
+    message = (
+        f"{_ONE_DOCUMENT[platform]}; this file has {len(present)} documents (each is audited here)"
+    )
+    return [ParseProblem("PARSE-003", message, *_at(extra), "split the documents into files")]
+
+
+def _complex_key_problems(marks: list[yamlio.Mark]) -> list[ParseProblem]:
+    return [
+        ParseProblem(
+            "PARSE-003",
+            "a mapping key is a sequence or a mapping (`? [a, b]`): pipelines take string "
+            "keys only; this entry is not audited",
+            mark.line,
+            mark.column,
+            "write the key as a plain string",
+        )
+        for mark in marks
+    ]
+
+
+def _document_problem(platform: Platform, data: Any, node: yaml.Node) -> ParseProblem | None:
+    if not isinstance(data, dict):
+        return ParseProblem(
+            "PARSE-003",
+            f"a {platform} pipeline is a mapping at the top level, not "
+            f"{type(data).__name__ if data is not None else 'empty'}",
+            *_at(node),
+        )
+    shape = _shape_problem(platform, data)
+    return ParseProblem("PARSE-003", shape, node.start_mark.line + 1, 1) if shape else None
+
+
+class _Regions:
+    """The text of each audited document: its lines only, the others blank.
+
+    Document ``k`` runs from the end of document ``k - 1`` (the start of the file for the
+    first) to its own end (the end of the file for the last), so every line, comments and
+    skipped documents included, belongs to exactly one of them, at its own line and column.
+    """
+
+    def __init__(self, text: str, nodes: list[yaml.Node]):
+        self.text = text
+        self.ends = [(n.end_mark.line, n.end_mark.column) for n in nodes[:-1]]
+        self.starts = [0]
+        index = text.find("\n")
+        while index >= 0:
+            self.starts.append(index + 1)
+            index = text.find("\n", index + 1)
+
+    def offset(self, line: int, column: int) -> int:
+        return (
+            min(self.starts[line] + column, len(self.text))
+            if line < len(self.starts)
+            else len(self.text)
+        )
+
+    def piece(self, k: int) -> tuple[str, int, int]:
+        """Document ``k``'s text, and its first and last line (1-based)."""
+        begin = self.ends[k - 1] if k else (0, 0)
+        end = self.offset(*self.ends[k]) if k < len(self.ends) else len(self.text)
+        body = self.text[self.offset(*begin) : end]
+        return (
+            "\n" * begin[0] + " " * begin[1] + body,
+            begin[0] + 1,
+            begin[0] + 1 + body.count("\n"),
+        )
+
+
+def _read_document(
+    platform: Platform,
+    data: dict[str, Any],
+    node: yaml.Node,
+    *,
+    text: str,
+    file: str,
+    files: LocalFiles | None,
+    duplicates: tuple[yamlio.Duplicate, ...],
+) -> PipelineView:
+    followed = follow(platform, data, text=text, files=files) if files is not None else None
+    if followed is None:
+        return READERS[platform](data, file=file, text=text, node=node, duplicates=duplicates)
+    # The readers' text heuristics (GitLab triggers) see every file; positions and
+    # the text rules see this one (``view.sources`` holds the others).
+    everything = "\n".join([text, *(s.text for s in followed.sources)])
+    view = READERS[platform](
+        followed.data, file=file, text=everything, node=node, duplicates=duplicates
+    )
+    view.text = text
+    view.sources = tuple(followed.sources)
+    view.origins = followed.origins
+    view.include_problems = tuple(followed.problems)
+    view.included = tuple(followed.paths)
+    return view
+
+
 def read_pipeline(
     text: str,
     *,
@@ -110,6 +216,13 @@ def read_pipeline(
     files: LocalFiles | None = None,
 ) -> PipelineView | ParseProblem:
     """Read one pipeline file; a problem value (never an exception) when it cannot be audited.
+
+    Every document of the file is audited or named in a problem: after a GitLab
+    ``spec:`` header, each document is read as a pipeline of its own (the first is the
+    view returned, the others are in its ``documents``); a document that is no mapping,
+    several documents where the platform reads one, and mapping keys that are not
+    scalars are ``problems`` of the view (or of the problem returned, when no document
+    can be audited).
 
     Args:
         text: The file's text.
@@ -130,13 +243,13 @@ def read_pipeline(
             diag.hint,
         )
     docs, nodes = loaded.documents, loaded.nodes
-    index = pipeline_index(docs)
-    template = index == 1  # GitLab `spec: inputs` header, then the pipeline
     if not docs:
         return ParseProblem("PARSE-002", "the file is empty: not a pipeline")
-    data: Any = docs[index]
-    node: yaml.Node = nodes[index]
-    chosen = platform or detect_by_path(path) or detect_by_content(data)
+    header = pipeline_index(docs)  # 1 after a GitLab `spec: inputs` header
+    audited = [i for i in range(header, len(docs)) if not _empty(nodes[i])] or [header]
+    chosen = platform or detect_by_path(path)
+    for i in audited:
+        chosen = chosen or detect_by_content(docs[i])
     if chosen is None:
         return ParseProblem(
             "PARSE-002",
@@ -145,38 +258,34 @@ def read_pipeline(
             1,
             "pass --platform to audit it as one",
         )
-    if not isinstance(data, dict):
-        return ParseProblem(
-            "PARSE-003",
-            f"a {chosen} pipeline is a mapping at the top level, not "
-            f"{type(data).__name__ if data is not None else 'empty'}",
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
+    if header and chosen is not Platform.GITLAB:
+        header, audited = 0, [i for i in range(len(docs)) if not _empty(nodes[i])]
+    problems = _layout_problems(chosen, nodes, header)
+    problems += _complex_key_problems(loaded.complex_keys)
+    regions = _Regions(text, [nodes[i] for i in audited]) if len(audited) > 1 else None
+    views: list[PipelineView] = []
+    unread: list[ParseProblem] = []
+    for k, i in enumerate(audited):
+        problem = _document_problem(chosen, docs[i], nodes[i])
+        if problem is not None:
+            unread.append(problem)
+            continue
+        piece, duplicates = text, tuple(loaded.duplicates)
+        if regions is not None:
+            piece, first, last = regions.piece(k)
+            duplicates = tuple(d for d in duplicates if first <= d.second.line <= last)
+        view = _read_document(
+            chosen, docs[i], nodes[i], text=piece, file=file, files=files, duplicates=duplicates
         )
-    shape = _shape_problem(chosen, data)
-    if shape:
-        return ParseProblem("PARSE-003", shape, node.start_mark.line + 1, 1)
-    followed = follow(chosen, data, text=text, files=files) if files is not None else None
-    if followed is None:
-        view = READERS[chosen](
-            data, file=file, text=text, node=node, duplicates=tuple(loaded.duplicates)
-        )
-    else:
-        # The readers' text heuristics (GitLab triggers) see every file; positions and
-        # the text rules see this one (``view.sources`` holds the others).
-        everything = "\n".join([text, *(s.text for s in followed.sources)])
-        view = READERS[chosen](
-            followed.data,
-            file=file,
-            text=everything,
-            node=node,
-            duplicates=tuple(loaded.duplicates),
-        )
-        view.text = text
-        view.sources = tuple(followed.sources)
-        view.origins = followed.origins
-        view.include_problems = tuple(followed.problems)
-        view.included = tuple(followed.paths)
-    if template:
-        view.template = True
-    return view
+        if header:
+            view.template = True
+        views.append(view)
+    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+    if not views:
+        return replace(unread[0], more=(*unread[1:], *problems))
+    main = views[0]
+    if len(views) > 1:
+        main.documents = tuple(views[1:])
+        main.included = tuple(dict.fromkeys(p for v in views for p in v.included))
+    main.problems = (*unread, *problems)
+    return main

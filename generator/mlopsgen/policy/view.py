@@ -28,6 +28,7 @@ __all__ = [
     "IncludeProblem",
     "IncludeRef",
     "JobView",
+    "ParseProblem",
     "PipelineView",
     "Source",
     "StepView",
@@ -35,6 +36,22 @@ __all__ = [
 
 #: The jobs a deploy must depend on and that may never soft-fail.
 GATE_KINDS = frozenset({JobKind.SECURITY, JobKind.DATA, JobKind.GATE})
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """Why a file, or one part of it, cannot be audited: the engine rule, a message and where.
+
+    ``more`` holds the problems of the file's other documents when none of them can be
+    audited either (every document is named in a finding).
+    """
+
+    rule: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    more: tuple[ParseProblem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +149,9 @@ class JobView:
     #: A reusable workflow or job template the job delegates to.
     uses: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: A GitLab hidden job (``.name:``) of a file that has no other jobs: a template that
+    #: the including pipelines extend (and wire into their stages, timeouts and scans).
+    hidden: bool = False
 
     def commands(self) -> Iterator[tuple[StepView, str]]:
         """Yield ``(step, shell text)`` for every step that runs shell."""
@@ -174,6 +194,12 @@ class PipelineView:
     include_problems: tuple[IncludeProblem, ...] = ()
     #: Every file merged in, resolved (a repository audit reports them with their includer).
     included: tuple[Path, ...] = ()
+    #: The file's other YAML documents, each read as a pipeline of its own; their findings
+    #: are reported with this file. ``text`` of each (and of this view, when there are
+    #: others) keeps only its document's lines, blanking the rest, so positions stay true.
+    documents: tuple[PipelineView, ...] = ()
+    #: Parts of the file that are not audited, and why (engine findings).
+    problems: tuple[ParseProblem, ...] = ()
     _by_id: dict[str, JobView] = field(default_factory=dict)
 
     def files(self) -> Iterator[tuple[str | None, str, tuple[Duplicate, ...]]]:

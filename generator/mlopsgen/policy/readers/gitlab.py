@@ -43,6 +43,32 @@ _NOT_DEPLOY = frozenset({"stop", "prepare", "verify", "access"})
 _SECRETISH = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "CREDENTIAL")
 
 
+#: Keys that make a (visible) job: GitLab needs a script, a trigger or a run.
+_JOB_CONTENT = ("script", "trigger", "extends", "stage", "run")
+#: Keys that make a hidden job worth auditing as a job in a file of templates.
+_HIDDEN_CONTENT = ("script", "before_script", "after_script", "trigger", "run", "image", "services")
+
+
+def _visible(job_id: str, value: Any) -> bool:
+    return job_id not in RESERVED and not job_id.startswith(".") and isinstance(value, dict)
+
+
+def _hidden_job(job_id: str, value: Any, data: dict[str, Any]) -> bool:
+    """A hidden job (``.name:``) that no other hidden job of the file extends.
+
+    A file of hidden jobs only is a library of templates that other files include and
+    extend; each is audited as a job (with what it extends), once: a template that another
+    one extends is audited through it.
+    """
+    if not job_id.startswith(".") or not isinstance(value, dict):
+        return False
+    return not any(
+        job_id in strings(other.get("extends"))
+        for key, other in data.items()
+        if key != job_id and key.startswith(".") and isinstance(other, dict)
+    )
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
@@ -156,29 +182,28 @@ def _triggers(data: dict[str, Any], text: str) -> frozenset[str]:
     return frozenset(events)
 
 
-def read(
+_Collected = list[tuple[str, dict[str, Any], str, bool]]
+
+
+def _collect(
     data: dict[str, Any],
+    default: dict[str, Any],
+    aliases: dict[JsonPath, JsonPath],
     *,
-    file: str,
-    text: str,
-    node: yaml.Node | None,
-    duplicates: tuple[Duplicate, ...] = (),
-) -> PipelineView:
-    """Read a GitLab CI file; jobs inherit ``default:`` and resolve local ``extends:``."""
-    default = as_map(data.get("default"))
-    stages = strings(data.get("stages")) or strings(data.get("types")) or _DEFAULT_STAGES
-    stage_index = {s: i for i, s in enumerate(stages)}
-    top_images = _images((), data) + _images(("default",), default)
-    default_image = _image(default.get("image")) or _image(data.get("image"))
-    default_timeout = duration_minutes(default.get("timeout"))
-    collected: list[tuple[str, dict[str, Any], str, bool]] = []
-    aliases: dict[JsonPath, JsonPath] = {}
+    hidden: bool,
+) -> _Collected:
+    """The jobs (or, with ``hidden``, the hidden jobs) with what they extend and inherit.
+
+    Each is ``(id, resolved job, stage, has explicit needs)``; ``aliases`` gets, per
+    inherited key, where it is written.
+    """
+    collected: _Collected = []
     for job_id, value in data.items():
-        if job_id in RESERVED or job_id.startswith(".") or not isinstance(value, dict):
+        if not (_hidden_job(job_id, value, data) if hidden else _visible(job_id, value)):
             continue
         provided: dict[str, str] = {}
         raw = _resolve(job_id, data, frozenset({job_id}), provided)
-        if not any(k in raw for k in ("script", "trigger", "extends", "stage", "run")):
+        if not any(k in raw for k in (_HIDDEN_CONTENT if hidden else _JOB_CONTENT)):
             continue
         for key, owner in provided.items():
             if owner != job_id:
@@ -190,8 +215,34 @@ def read(
                     raw = {**raw, key: default[key]}
                     aliases[(job_id, key)] = ("default", key)
         stage = as_str(raw.get("stage")) or "test"
-        explicit = "needs" in raw
-        collected.append((job_id, raw, stage, explicit))
+        collected.append((job_id, raw, stage, "needs" in raw))
+    return collected
+
+
+def read(
+    data: dict[str, Any],
+    *,
+    file: str,
+    text: str,
+    node: yaml.Node | None,
+    duplicates: tuple[Duplicate, ...] = (),
+) -> PipelineView:
+    """Read a GitLab CI file; jobs inherit ``default:`` and resolve local ``extends:``.
+
+    A file without a visible job (a library of hidden jobs that others include) is a
+    template whose hidden jobs are read as its jobs.
+    """
+    default = as_map(data.get("default"))
+    stages = strings(data.get("stages")) or strings(data.get("types")) or _DEFAULT_STAGES
+    stage_index = {s: i for i, s in enumerate(stages)}
+    top_images = _images((), data) + _images(("default",), default)
+    default_image = _image(default.get("image")) or _image(data.get("image"))
+    default_timeout = duration_minutes(default.get("timeout"))
+    aliases: dict[JsonPath, JsonPath] = {}
+    collected = _collect(data, default, aliases, hidden=False)
+    hidden = not collected
+    if hidden:
+        collected = _collect(data, default, aliases, hidden=True)
     by_stage: dict[str, list[str]] = {}
     for job_id, _, stage, _ in collected:
         by_stage.setdefault(stage, []).append(job_id)
@@ -264,9 +315,10 @@ def read(
                 exclusive="resource_group" in raw,
                 uses=f"trigger: {as_str(raw['trigger']) or 'child'}" if "trigger" in raw else None,
                 raw=raw,
+                hidden=hidden,
             )
         )
-    template = not jobs or "spec" in data
+    template = hidden or not jobs or "spec" in data
     return PipelineView(
         platform=Platform.GITLAB,
         file=file,

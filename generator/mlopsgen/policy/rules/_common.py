@@ -17,6 +17,7 @@ __all__ = [
     "PUBLISH_COMMAND",
     "declared_inputs",
     "deploys",
+    "is_library",
     "is_ml",
     "is_production",
     "publishes",
@@ -90,6 +91,15 @@ def declared_inputs(view: PipelineView) -> Iterator[tuple[str, dict[str, Any]]]:
 def deploys(view: PipelineView) -> Iterator[JobView]:
     """Jobs that deploy or publish."""
     return (j for j in view.jobs if j.kind is JobKind.DEPLOY)
+
+
+def is_library(view: PipelineView) -> bool:
+    """True for a library of GitLab hidden jobs: no whole pipeline, templates to include.
+
+    What a pipeline runs before it deploys (scans, gates) is decided where the templates
+    are included, so the rules about it do not apply to the library itself.
+    """
+    return any(j.hidden for j in view.jobs)
 
 
 def is_ml(view: PipelineView) -> bool:

@@ -70,7 +70,11 @@ class UnreadablePipeline(EngineRule):
     """A pipeline file has a shape the platform does not accept.
 
     The top level is not a mapping, or ``jobs:``/``stages:`` hold the wrong type: the
-    audit cannot tell what runs, so it says so instead of passing the file.
+    audit cannot tell what runs, so it says so instead of passing the file. Also
+    reported, while the rest of the file is audited: several YAML documents where the
+    platform reads one (GitHub and Azure read one; GitLab a ``spec:`` header and one
+    pipeline), each document then audited on its own, and a mapping key that is a
+    sequence or a mapping (``? [a, b]``), whose entry is not audited.
 
     Anti-pattern::
 

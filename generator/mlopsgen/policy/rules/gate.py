@@ -13,6 +13,7 @@ from mlopsgen.policy.classify import DATA_TOOLS, GATE_WORDS, SECURITY_TOOLS
 from mlopsgen.policy.rules._common import (
     DEFAULT_PRODUCTION,
     deploys,
+    is_library,
     is_ml,
     is_production,
     soft_fail_setting,
@@ -74,6 +75,8 @@ class DeployNeedsSecurity(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per deploy that is not downstream of every security job."""
+        if is_library(view):
+            return
         for job in deploys(view):
             missing = _missing(view, job, JobKind.SECURITY)
             if missing:
@@ -110,7 +113,7 @@ class DeployNeedsDataValidation(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per model deploy without data validation upstream."""
-        if not is_ml(view):
+        if not is_ml(view) or is_library(view):
             return
         has_data = any(j.kind is JobKind.DATA for j in view.jobs)
         for job in deploys(view):
@@ -156,7 +159,7 @@ class DeployNeedsModelGate(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per model deploy without a model gate upstream."""
-        if not is_ml(view):
+        if not is_ml(view) or is_library(view):
             return
         has_gate = any(j.kind is JobKind.GATE for j in view.jobs)
         for job in deploys(view):

@@ -86,7 +86,9 @@ class JobTimeout(PipelineRule):
 
     A hung job holds a runner (and its credentials) for the platform maximum: six hours
     on GitHub, the project default on GitLab, 60 minutes to "no limit" on Azure.
-    Generated pipelines set 10 to 90 minutes per job.
+    Generated pipelines set 10 to 90 minutes per job. A GitLab hidden job in a file of
+    templates may leave the timeout to the jobs that extend it (a timeout it sets is
+    still checked).
 
     Anti-pattern::
 
@@ -125,6 +127,8 @@ class JobTimeout(PipelineRule):
             if job.uses and "job" not in job.raw and "deployment" not in job.raw:
                 continue
             minutes = job.timeout_minutes
+            if minutes is None and job.hidden:
+                continue  # a template's timeout is set by the jobs that extend it
             if minutes is None:
                 yield Finding(f"job {job.id!r} has no timeout", job.path, hint=f"set {key}")
             elif not math.isnan(minutes) and (minutes > limit or minutes <= 0):

@@ -8,7 +8,7 @@ from typing import Any
 
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy.base import Finding, Option, OptionType, PipelineRule
-from mlopsgen.policy.rules._common import deploys, is_ml, scripts
+from mlopsgen.policy.rules._common import deploys, is_library, is_ml, scripts
 from mlopsgen.policy.shell import logical_lines
 from mlopsgen.policy.view import JobView, PipelineView
 
@@ -25,7 +25,8 @@ def _corpus(view: PipelineView) -> str:
 
 
 def _first_deploy(view: PipelineView) -> JobView | None:
-    return next(deploys(view), None)
+    """The first deploy of a whole pipeline (a library of templates is none)."""
+    return None if is_library(view) else next(deploys(view), None)
 
 
 class _Presence(PipelineRule):
