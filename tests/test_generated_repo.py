@@ -138,6 +138,35 @@ def test_secret_scan_passes_a_fresh_repo_and_fails_a_committed_key(
         assert "AWS Access Key" in output
 
 
+@pytest.mark.parametrize(
+    "path", ["data/raw/notes.txt", "models/notes.txt", ".env.production", "deploy/key.pem"]
+)
+def test_secret_scan_fails_a_key_committed_anywhere(
+    repo: Repo, tmp_path: Path, pre_commit_home: Path, path: str
+) -> None:
+    """Data, models and git-ignored credential files are scanned once they are committed."""
+    fresh = Repo(tmp_path / "fresh", venv_dir=repo.venv)
+    create_repository((repo.root / "mlops.yaml").read_text(), fresh.root)
+    git = shutil.which("git") or "git"
+    fresh.run(git, "init", "-q")
+    leak = fresh.root / path
+    leak.parent.mkdir(parents=True, exist_ok=True)
+    leak.write_text(f"AWS_ACCESS_KEY_ID={FAKE_KEY_ID}\n")
+    fresh.run(git, "add", "-A")
+    fresh.run(git, "add", "--force", path)
+    identity = ("-c", "user.name=test", "-c", "user.email=test@example.invalid")
+    fresh.run(git, *identity, "commit", "-q", "--no-verify", "-m", "leak")
+    store = {"PRE_COMMIT_HOME": str(pre_commit_home)}
+    for result in (
+        fresh.make("secrets-scan", check=False),
+        fresh.run("pre-commit", "run", "detect-secrets", "--all-files", check=False, env=store),
+    ):
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert f"{path}:1" in output
+        assert "AWS Access Key" in output
+
+
 def test_make_check_passes_fresh_and_names_a_hand_edited_pipeline(repo: Repo) -> None:
     repo.make("check")
     gitlab = repo.root / ".gitlab-ci.yml"

@@ -164,14 +164,17 @@ def test_gitignore_keeps_credentials_out_and_nothing_rendered(tmp_path: Path, pa
 
 def _secret_scan_args(out: Path) -> tuple[list[str], list[str]]:
     makefile = (out / "Makefile").read_text()
-    block = makefile.split("\nSECRETS_ALLOW := \\\n", 1)[1].split("\n\n", 1)[0]
-    make_args = [
-        arg
-        for line in block.splitlines()
-        for arg in re.findall(r"(--exclude-lines) '([^']+)'", line)[0]
-    ]
+    block = makefile.split("\nSECRETS_ALLOW := \\\n", 1)[1]
+    make_args: list[str] = []
+    for line in block.splitlines():
+        match = re.fullmatch(r"\s*(--exclude-(?:lines|files)) '([^']+)'( \\)?", line)
+        assert match, line
+        make_args += match.group(1, 2)
+        if not match.group(3):
+            break
     config = yaml.safe_load((out / ".pre-commit-config.yaml").read_text())
     (hook,) = [h for repo in config["repos"] for h in repo["hooks"] if h["id"] == "detect-secrets"]
+    assert "exclude" not in hook, "the hook scans the files make secrets-scan scans"
     return make_args, hook["args"]
 
 
@@ -188,8 +191,18 @@ def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
     out = _rendered(tmp_path, EXAMPLES[0])
     make_args, hook_args = _secret_scan_args(out)
     assert make_args == hook_args, "make secrets-scan and the hook allow the same lines"
-    patterns = [re.compile(p) for p in hook_args[1::2]]
+    flags = dict(zip(hook_args[1::2], hook_args[::2], strict=True))
+    files = [re.compile(p) for p, flag in flags.items() if flag == "--exclude-files"]
+    _assert_search(
+        files,
+        matched=[".mlopsgen/base.json", "./.mlopsgen/base.json"],
+        unmatched=[".mlopsgen/lock.json", "data/base.json", ".mlopsgen/base.json.bak", ".env"],
+    )
+    patterns = [re.compile(p) for p, flag in flags.items() if flag == "--exclude-lines"]
     allowed = [
+        '    "sha256": "' + "0123456789abcdef" * 4 + '",',
+        '      "sha256": "' + "0123456789abcdef" * 4 + '"',
+        '  "template": "5c77b9284696314f",',
         'ref: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ml/registry-AbCdEf"',
         '    workload_identity_provider: "projects/42/locations/global/'
         'workloadIdentityPools/ci-pool/providers/gh"',
@@ -200,6 +213,9 @@ def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
         'password: "hunter2hunter2"',
         'AWS_SECRET_ACCESS_KEY = "arn:aws:iam::123456789012:root"',
         'token: "projects/p/secrets/s" # and more',
+        '  "token": "' + "0123456789abcdef" * 4 + '",',
+        '  "sha256": "' + "0123456789abcdef" * 4 + '", "key": "AKIA' + "Q" * 16 + '"',
+        '  "template": "' + "0123456789abcdef" * 2 + '",',
     ]
     _assert_search(patterns, matched=allowed, unmatched=refused)
 
@@ -259,7 +275,7 @@ def test_validate_hook_passes_on_every_spec_of_a_rendered_repo(
     assert f"{files[-1]}:3:20: policies.packs[0]: unknown policy pack 'nope'" in proc.stderr
 
 
-def test_gitleaks_skips_git_ignored_credentials_only(tmp_path: Path) -> None:
+def test_gitleaks_allows_only_mlopsgen_records(tmp_path: Path) -> None:
     tomllib = pytest.importorskip("tomllib")
     text = (
         MINIMAL
@@ -268,35 +284,37 @@ def test_gitleaks_skips_git_ignored_credentials_only(tmp_path: Path) -> None:
     )
     out = tmp_path / "repo"
     create_repository(text, out)
-    config = tomllib.loads((out / ".gitleaks.toml").read_text())
-    paths = [re.compile(p) for p in config["allowlist"]["paths"]]
-    skipped = [
-        ".env",
-        "sub/.env",
-        ".env.local",
-        ".env.e",
-        ".env.exampl",
-        ".env.examples",
-        ".env.production",
-        "gha-creds-abc.json",
-        "tls.pem",
-        "id.key",
-        "data/raw/x.csv",
-    ]
+    allowlist = tomllib.loads((out / ".gitleaks.toml").read_text())["allowlist"]
+    paths = [re.compile(p) for p in allowlist["paths"]]
+    # What git tracks is scanned, data, models and credential files forced into git included.
     scanned = [
-        ".env.example",
-        "sub/.env.example",
+        ".env",
+        ".env.production",
+        "deploy/key.pem",
+        "data/raw/notes.txt",
+        "models/notes.txt",
+        ".mlopsgen/lock.json",
         "src/pkg/secrets.py",
         "mlops.yaml",
-        ".envrc",
-        "Makefile",
-        "docs/keys.md",
     ]
-    _assert_search(paths, matched=skipped, unmatched=scanned)
+    _assert_search(paths, matched=[".mlopsgen/base.json"], unmatched=scanned)
+    assert allowlist["regexTarget"] == "line"
+    hash_line = '    "sha256": "' + "0123456789abcdef" * 4 + '",'
+    _assert_search(
+        [re.compile(p) for p in allowlist["regexes"]],
+        matched=[hash_line, '  "template": "5c77b9284696314f",'],
+        unmatched=[hash_line.replace("sha256", "token"), hash_line + ' "AKIA' + "Q" * 16 + '"'],
+    )
     hooks = yaml.safe_load((out / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
     (gitleaks,) = [h for h in hooks if h["id"] == "gitleaks"]
     assert gitleaks["language"] == "golang"
-    assert gitleaks["additional_dependencies"][0].startswith("github.com/zricethezav/gitleaks/v8@v")
+    assert "--config .gitleaks.toml" in gitleaks["entry"]
+    assert "exclude" not in gitleaks
+    version = re.search(r"^GITLEAKS_VERSION := (\S+)$", (out / "Makefile").read_text(), re.M)
+    assert version, "the Makefile pins gitleaks"
+    assert gitleaks["additional_dependencies"] == [
+        f"github.com/zricethezav/gitleaks/v8@v{version.group(1)}"
+    ], "the hook and make secrets-scan run the same gitleaks"
 
 
 def test_refuses_non_empty_target(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:

@@ -327,10 +327,12 @@ short GCP name is read in the project of the workload identity provider, as in C
 {table}
 A missing CLI or a failed fetch names the secret, the CLI and what to do (install it, log
 in, or set the variable in `.env`), with exit status 1; a `.env` that git would commit is
-refused (exit 2). The secret scan (`make secrets-scan` and the pre-commit hook) skips the
-git-ignored credential files and allows in `mlops.yaml` only references that are resource
-names (an AWS Secrets Manager ARN, a GCP secret or workload identity provider); `mlopsgen
-check` refuses literal secrets in the spec.
+refused (exit 2). The secret scan (`make secrets-scan` and the pre-commit hook) reads every
+file git tracks, `data/` and `models/` included: a credential file forced into git is
+scanned like any other. It allows only mlopsgen's records (`.mlopsgen/base.json`, the
+hashes in `.mlopsgen/lock.json`) and, in `mlops.yaml`, references that are resource names
+(an AWS Secrets Manager ARN, a GCP secret or workload identity provider); `mlopsgen check`
+refuses literal secrets in the spec.
 """
 
 
