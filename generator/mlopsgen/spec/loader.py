@@ -72,7 +72,8 @@ def read_spec_text(path: Path) -> str:
     """Read a spec file, refusing what cannot be a spec before parsing anything.
 
     Raises:
-        UserError: missing file, a directory, an oversized file, or undecodable bytes.
+        UserError: missing file, a directory or an oversized file.
+        SpecError: undecodable bytes, at their line, column and byte offset.
     """
     if not path.exists():
         raise UserError(
@@ -98,11 +99,12 @@ def read_spec_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(
-            f"is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x})",
-            path=path,
-            hint="save the file as UTF-8",
-        ) from None
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        message = f"not UTF-8 text: byte {exc.start} is {raw[exc.start]:#04x}"
+        line = raw.count(b"\n", 0, exc.start) + 1
+        diag = _diag(str(path), line, column, "", message, "save the file as UTF-8")
+        raise SpecError([diag], path=path) from None
 
 
 def load_spec(path: Path) -> Spec:

@@ -6,7 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from mlopsgen.spec.loader import MAX_SPEC_BYTES
 from mlopsgen.spec.schema import load_schema
+from mlopsgen.yamlio import MAX_DEPTH, MAX_NODES
 
 __all__ = ["field_paths", "render_reference"]
 
@@ -38,11 +40,22 @@ waiver of SPEC-003, a metric's `min` is not above its `max`, and a waiver's `exp
 a real date. No value anywhere may look like a credential (a token format, a private key,
 a high-entropy string): see [secrets.md](secrets.md).
 
+{limits}
 Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`
 (edge), `examples/loan-risk-batch.yaml` (batch on Azure).
 
 | field | type | default | description |
 |---|---|---|---|
+"""
+
+_MIB = MAX_SPEC_BYTES // 2**20
+_LIMITS = f"""\
+The file is UTF-8 text of at most {_MIB} MiB holding one YAML document, nested at
+most {MAX_DEPTH} levels and expanding to at most {MAX_NODES:,} values. Tags are limited
+to YAML's core scalars (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!timestamp`,
+which stays a string); `!!binary`, `!!set`, `!!python/...`, custom tags and merge keys
+(`<<`) are refused, as are integers beyond 64 bits and `.nan` or `.inf`. Anchors and
+aliases are allowed.
 """
 
 
@@ -103,7 +116,7 @@ def render_reference() -> str:
         if "pattern" in node and "x-hint" in node:
             text += f" Format: {node['x-hint']}."
         rows.append(f"| `{path}` | {_type(node)} | {default} | {text} |")
-    return _INTRO + "\n".join(rows) + "\n"
+    return _INTRO.replace("{limits}", _LIMITS) + "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover
