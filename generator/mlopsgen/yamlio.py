@@ -110,6 +110,8 @@ _COLLECTION_TAGS: dict[type[yaml.Node], str] = {
 #: Integers beyond 64 bits are no setting of any spec (and Python refuses to print
 #: decimal integers of more than 4,300 digits).
 MAX_INT = 2**63
+#: Longer integer text than this (digits, underscores, a base prefix) is out of range.
+_MAX_INT_TEXT = 100
 
 
 def format_path(path: JsonPath) -> str:
@@ -148,13 +150,14 @@ class _Composer:
 
     libyaml's own composer recurses in C: a few ten thousand ``[`` overflow the C stack
     and kill the process. This one keeps an explicit stack, refuses a document nested
-    more than :data:`MAX_DEPTH` levels or expanding to more than :data:`MAX_NODES` nodes
+    more than :data:`MAX_DEPTH` levels or expanding to more than ``max_nodes`` nodes
     (an alias counts the nodes it repeats) as soon as it gets there, and a second
     document, an undefined or repeated anchor, or an alias inside its own anchor.
     """
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, max_nodes: int):
         self.loader = _Loader(text)
+        self.max_nodes = max_nodes
         self.anchors: dict[str, tuple[yaml.Node, int]] = {}
         self.open_anchors: set[str] = set()
         # Each open collection: its node, anchor, the node count when it opened, a pending key.
@@ -252,9 +255,9 @@ class _Composer:
 
     def _grow(self, node: yaml.Node, size: int) -> None:
         self.count += size
-        if self.count > MAX_NODES:
+        if self.count > self.max_nodes:
             raise _TooBig(
-                node, f"the document expands to more than {MAX_NODES:,} nodes (an alias bomb?)"
+                node, f"the document expands to more than {self.max_nodes:,} nodes (an alias bomb?)"
             )
 
     def _add(self, node: yaml.Node) -> None:
@@ -273,11 +276,12 @@ class _Composer:
 class _Builder:
     """Turns a composed node tree into plain data while recording positions."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, max_nodes: int):
         self.filename = filename
         self.doc = LoadedYaml(data=None)
         self.problems: list[Diagnostic] = []
-        self.budget = MAX_NODES
+        self.max_nodes = max_nodes
+        self.budget = max_nodes
         self.constructor = _ScalarConstructor()
 
     def problem(self, node: yaml.Node, path: JsonPath, message: str, hint: str | None) -> None:
@@ -296,7 +300,7 @@ class _Builder:
         self.budget -= 1
         if self.budget < 0:
             raise _TooBig(
-                node, f"the document expands to more than {MAX_NODES:,} nodes (an alias bomb?)"
+                node, f"the document expands to more than {self.max_nodes:,} nodes (an alias bomb?)"
             )
         if depth > MAX_DEPTH:
             raise _TooBig(node, f"the document is nested more than {MAX_DEPTH} levels deep")
@@ -325,6 +329,10 @@ class _Builder:
             return None
         if tag == _CORE + "timestamp" and not _TIMESTAMP.fullmatch(text):
             self.problem(node, path, f"{_shorten(text)!r} is not a !!timestamp", "remove the tag")
+            return None
+        if tag == _CORE + "int" and len(text) > _MAX_INT_TEXT:
+            # PyYAML computes 1:2:3:... in base 60 with big integers: quadratic in the length.
+            self.problem(node, path, "integer out of range (beyond 64 bits)", None)
             return None
         try:
             value = self.constructor.construct_object(node)
@@ -385,16 +393,18 @@ class _TooBig(Exception):
         self.message = message
 
 
-def load(text: str, *, filename: str) -> LoadedYaml:
+def load(text: str, *, filename: str, max_nodes: int = MAX_NODES) -> LoadedYaml:
     """Parse one YAML document, keeping the position of every value and key.
+
+    ``max_nodes`` bounds the nodes the document may expand to (aliases count each use).
 
     Raises:
         YamlLoadError: on a syntax error, several documents, duplicate keys,
             unsupported tags, or a document too big or too deep.
     """
-    builder = _Builder(filename)
+    builder = _Builder(filename, max_nodes)
     try:
-        node = _Composer(text).compose()
+        node = _Composer(text, max_nodes).compose()
     except _TooBig as exc:
         raise _too_big(exc, filename) from None
     except yaml.reader.ReaderError as exc:
