@@ -37,14 +37,16 @@ def create_repository(
     """Validate ``spec_text`` and render the repository into ``target``.
 
     Nothing is written unless the spec is valid and the whole tree rendered:
-    rendering happens in a staging directory beside ``target``.
+    rendering happens in a staging directory beside ``target``. A ``target`` that is a
+    symbolic link gets the tree in the directory it points to (the link stays).
 
     Raises:
         SpecError: the spec is invalid.
         UserError: the target cannot be used.
     """
     spec = parse_spec(spec_text, filename=filename)
-    writer.check_target(target, force=force)
+    destination = writer.follow_link(target)
+    writer.check_target(destination, force=force)
     from mlopsgen.sync import SPEC_FILE, lock_for, render_tree  # noqa: PLC0415
 
     managed = render_managed(spec)
@@ -54,10 +56,10 @@ def create_repository(
     contents[SPEC_FILE] = spec_text
     contents[BASE_PATH] = dump_base(base)
     contents[LOCK_PATH] = lock.dumps()
-    with writer.staging_dir(target) as staging:
+    with writer.staging_dir(destination) as staging:
         project = staging / "repo"
         writer.write_files(project, contents)
-        files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
+        files = writer.list_files(project) if dry_run else writer.place_tree(project, destination)
     return NewResult(
         target=target, files=tuple(files), dry_run=dry_run, spec=spec, warnings=managed.warnings
     )
