@@ -371,6 +371,44 @@ def test_empty_existing_target_is_used(tmp_path: Path) -> None:
     assert (out / "Makefile").is_file()
 
 
+@pytest.mark.parametrize("existing", [True, False], ids=["empty-dir", "dangling"])
+def test_a_link_as_target_renders_where_it_points(
+    tmp_path: Path, run_cli: Callable[..., CliResult], existing: bool
+) -> None:
+    """-o LINK follows the link (exit 3 before: the rename met the link, not a directory)."""
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(MINIMAL)
+    real = tmp_path / "elsewhere" / "repo"
+    if existing:
+        real.mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    result = run_cli("new", str(spec), "-o", str(link))
+    assert result.code == 0, result.err
+    assert link.is_symlink() and link.resolve() == real
+    assert (real / "Makefile").is_file() and (real / "mlops.yaml").read_text() == MINIMAL
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link", "mlops.yaml"]
+
+
+def test_a_link_to_a_non_empty_directory_is_refused_and_a_loop_explained(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(MINIMAL)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine")
+    (tmp_path / "link").symlink_to(full)
+    result = run_cli("new", str(spec), "-o", str(tmp_path / "link"))
+    assert result.code == 2 and "is not empty" in result.err
+    assert sorted(p.name for p in full.iterdir()) == ["keep.txt"]
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    result = run_cli("new", str(spec), "-o", str(tmp_path / "a"))
+    assert result.code == 2, result.err
+    assert "is a symbolic link that cannot be followed" in result.err
+
+
 def test_dry_run_writes_nothing(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
     out = tmp_path / "repo"
     result = run_cli("new", str(EXAMPLES[0]), "-o", str(out), "--dry-run")

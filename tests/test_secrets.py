@@ -53,6 +53,8 @@ def spec_text(provider: str, ref: str, *, extra: str = "") -> str:
 
 VALID = [
     ("vault", "secret/data/ml/mlflow#token"),
+    ("vault", "secret/data/p1/mlflow#token"),  # a digit in a segment is no secret
+    ("vault", "kv/team-2/ml-v2/mlflow#token2"),
     ("vault", "kv/registry#password"),
     ("vault", "database/creds/ml-ro#password"),
     ("azure-keyvault", "mlflow-tracking-token"),
@@ -200,6 +202,9 @@ LITERALS = [
     ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n", "a JSON"),
     ("AccountKey=" + "Ab1/" * 21 + "Cd==", "an Azure storage key"),
     ("https://ci:hunter2hunter2@example.com/x", "a password in a URL"),
+    ("git+ssh://ci:hunter2hunter2@example.com/x", "a password in a URL"),
+    ("Xk9p:Lq2w:Zr7t:Mv4n:Bc8x", "a high-entropy token"),
+    ("x" * 2000 + " kJ8s7dF6g5h4J3k2L1mN0bV9", "a high-entropy token"),
 ]
 NOT_SECRETS = [
     "sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7",
@@ -211,6 +216,9 @@ NOT_SECRETS = [
     "projects/123456789/locations/global/workloadIdentityPools/github-pool/providers/gh-1",
     "ci-runner@my-project-123.iam.gserviceaccount.com",
     "secret/data/ml/mlflow#token",
+    "secret/data/p1/mlflow#token",
+    "registry.example.com/x:1.0",
+    "registry.example.com/team/model-v2:1.4.0-rc1",
     "registry-token-2024-prod",
     "My-Service-Connection-2025-Prod",
     "Flags spam in reader comments before they are published on the blog.",
@@ -271,6 +279,38 @@ def test_a_literal_anywhere_is_refused_even_in_an_invalid_spec() -> None:
     lines = [d.format() for d in info.value.diagnostics]
     assert any("policies.waivers[0].reason: looks like a literal secret" in ln for ln in lines)
     assert any("unknown key 'pyton'" in ln for ln in lines)
+    assert not any(AWS_KEY in ln for ln in lines)
+
+
+def test_an_unknown_key_beside_a_literal_is_still_reported() -> None:
+    """The unknown key and its close-key hint are not hidden behind the secret's message."""
+    text = HEAD + f"deploy:\n  targt: {AWS_KEY}\n"
+    with pytest.raises(SpecError) as info:
+        parse_spec(text)
+    lines = [d.format() for d in info.value.diagnostics]
+    assert lines == [
+        "mlops.yaml:5:3: deploy.targt: unknown key 'targt' (hint: did you mean 'target'?)",
+        "mlops.yaml:5:10: deploy.targt: looks like a literal secret (an AWS access key ID); a "
+        "spec names secrets, it never holds them (hint: revoke it (it is in every clone and log "
+        "of this file), store it in the secret provider and reference it with "
+        "secrets.items[].ref)",
+    ]
+
+
+def test_an_image_reference_under_an_unknown_key_is_an_unknown_key() -> None:
+    text = HEAD + 'deploy:\n  targe: "registry.example.com/x:1.0"\n'
+    with pytest.raises(SpecError) as info:
+        parse_spec(text)
+    assert [d.format() for d in info.value.diagnostics] == [
+        "mlops.yaml:5:3: deploy.targe: unknown key 'targe' (hint: did you mean 'target'?)"
+    ]
+
+
+def test_a_duplicated_literal_is_not_shown_by_the_duplicate_message() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_spec(HEAD + f"  owners: [{AWS_KEY}, {AWS_KEY}]\n")
+    lines = [d.format() for d in info.value.diagnostics]
+    assert len(lines) == 2 and all("looks like a literal secret" in ln for ln in lines)
     assert not any(AWS_KEY in ln for ln in lines)
 
 

@@ -201,7 +201,7 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         + "".join(
             f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else 'x'}]\n" for i in range(9)
         ),
-        [(0, 0, "expands to more than 100,000 nodes")],
+        [(0, 0, "expands to more than 10,000 nodes")],
     ),
 ]
 
@@ -280,23 +280,71 @@ def test_missing_file(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None
     assert "no such file" in result.err
 
 
-def test_not_utf8(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+# A tag on the description (line 4, column 16), as `description: TAG VALUE`.
+TAGGED = [
+    ("!!int abc", "cannot read 'abc' as !!int"),
+    ("!!float abc", "cannot read 'abc' as !!float"),
+    ("!!bool maybe", "cannot read 'maybe' as !!bool"),
+    ("!!python/name:os.system ''", "unsupported YAML tag !!python/name:os.system"),
+    ("!!python/object/apply:os.system [ls]", "unsupported YAML tag !!python/object/apply"),
+    ("!!merge x", "unsupported YAML tag !!merge"),
+    ("!custom x", "unsupported YAML tag !custom"),
+    ("!!binary aGk=", "unsupported YAML tag !!binary"),
+    ("!!timestamp nonsense", "'nonsense' is not a !!timestamp"),
+    ("!!set {a}", "unsupported YAML tag !!set on a mapping"),
+    ("!!str [a]", "unsupported YAML tag !!str on a list"),
+    ("1" * 5000, "integer out of range"),
+    ("1:" * 20_000 + "1", "integer out of range"),  # base 60 in big integers: quadratic
+    ("0x" + "f" * 40, "integer out of range"),
+    (".nan", "'.nan' is not a finite number"),
+]
+
+
+@pytest.mark.parametrize(("tagged", "message"), TAGGED, ids=[t[0][:24] for t in TAGGED])
+def test_yaml_tags_are_positioned_errors(
+    tmp_path: Path, run_cli: Callable[..., CliResult], tagged: str, message: str
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(VALID_HEAD + f"  description: {tagged}\n")
+    result = run_cli("validate", str(spec))
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    assert f"{spec}:4:16: project.description: {message}" in result.err
+
+
+def test_a_control_character_is_positioned(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text("version: 1\nproject:\n  name: \u00e9t\u00e9\u0001\n")
+    result = run_cli("validate", str(spec))
+    assert result.code == 2
+    assert f"{spec}:3:12: character U+0001 is not allowed in YAML" in result.err
+
+
+def test_not_utf8_is_positioned(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
     spec = tmp_path / "mlops.yaml"
     spec.write_bytes(b"version: 1\nproject: {name: \xff}\n")
     result = run_cli("validate", str(spec))
     assert result.code == 2
-    assert "is not UTF-8" in result.err
+    assert f"{spec}:2:17: not UTF-8 text: byte 27 is 0xff" in result.err
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_AS, (768 * 1024 * 1024, 768 * 1024 * 1024))
 
 
-@pytest.mark.parametrize("kind", ["huge-file", "alias-bomb"])
+@pytest.mark.parametrize("kind", ["huge-file", "alias-bomb", "deep-nesting"])
 def test_hostile_input_is_bounded(tmp_path: Path, kind: str) -> None:
-    """A 50 MB file and an alias bomb are refused inside a 768 MiB address-space cap."""
+    """A 50 MB file, an alias bomb and deep nesting are refused inside a 768 MiB cap.
+
+    In a child process: libyaml's composer recursed in C, and 100,000 ``[`` killed the
+    process with a segmentation fault.
+    """
     spec = tmp_path / "mlops.yaml"
-    if kind == "huge-file":
+    if kind == "deep-nesting":
+        spec.write_text(VALID_HEAD + "  description: " + "[" * 100_000 + "\n")
+    elif kind == "huge-file":
         with spec.open("w") as handle:
             handle.write(VALID_HEAD)
             line = "# " + "x" * 1022 + "\n"
@@ -322,7 +370,12 @@ def test_hostile_input_is_bounded(tmp_path: Path, kind: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
-    expected = "a spec may be at most" if kind == "huge-file" else "alias bomb"
+    expected = {
+        "huge-file": "a spec may be at most",
+        "alias-bomb": "alias bomb",
+        # Two mappings and 62 brackets are open when the bracket in column 16 + 62 comes.
+        "deep-nesting": ":4:78: the document is nested more than 64 levels",
+    }[kind]
     assert expected in proc.stderr
 
 

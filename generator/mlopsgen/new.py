@@ -55,7 +55,8 @@ def create_repository(
     into ``uv.lock`` there too (uv reaches the package index), so the repository installs
     from its lock from the start; a failed lock writes nothing. ``uv.lock`` is the
     repository's own file, not mlopsgen's (``make lock`` and Dependabot/Renovate move it):
-    mlopsgen's lock does not record it.
+    mlopsgen's lock does not record it. A ``target`` that is a
+    symbolic link gets the tree in the directory it points to (the link stays).
 
     Raises:
         SpecError: the spec is invalid.
@@ -70,7 +71,8 @@ def create_repository(
     findings = enforce_policy(
         spec_text, file=filename, pack_dirs=pack_dirs, allow_findings=allow_findings
     )
-    writer.check_target(target, force=force)
+    destination = writer.follow_link(target)
+    writer.check_target(destination, force=force)
     warnings = list(_wheel_warnings(spec, target, vendor_wheel))
 
     managed = render_managed(spec)
@@ -80,7 +82,7 @@ def create_repository(
     contents[SPEC_FILE] = spec_text
     contents[BASE_PATH] = dump_base(base)
     contents[LOCK_PATH] = record.dumps()
-    with writer.staging_dir(target) as staging:
+    with writer.staging_dir(destination) as staging:
         project = staging / "repo"
         writer.write_files(project, contents)
         if vendor_wheel is not None and spec.ci.mlopsgen.wheel is not None:
@@ -89,7 +91,7 @@ def create_repository(
             vendored.write_bytes(vendor_wheel.read_bytes())
         if lock and not dry_run:
             lock_dependencies(project)
-        files = writer.list_files(project) if dry_run else writer.place_tree(project, target)
+        files = writer.list_files(project) if dry_run else writer.place_tree(project, destination)
     return NewResult(
         target=target,
         files=tuple(files),

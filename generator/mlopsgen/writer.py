@@ -113,6 +113,28 @@ def write_files(root: Path, files: Mapping[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def follow_link(target: Path) -> Path:
+    """Where a new tree for ``target`` goes: a symbolic link is followed, and kept.
+
+    ``-o LINK`` with LINK pointing at an empty (or missing) directory renders into that
+    directory; renaming the staging tree onto the link itself would fail, and staging
+    beside the link could be on another file system than the directory.
+
+    Raises:
+        UserError: the link cannot be resolved (a loop).
+    """
+    if not target.is_symlink():
+        return target
+    try:
+        return target.resolve(strict=False)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise UserError(
+            f"is a symbolic link that cannot be followed ({exc})",
+            path=target,
+            hint="point it at a directory, or choose another output directory",
+        ) from None
+
+
 def check_target(target: Path, *, force: bool) -> None:
     """Refuse a target that is a file, or a non-empty directory without ``force``.
 

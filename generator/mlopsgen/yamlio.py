@@ -10,6 +10,8 @@ strings, and every string that a YAML 1.1 reader would take for something else
 from __future__ import annotations
 
 import io
+import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -94,6 +96,23 @@ _ScalarConstructor.add_constructor(  # type: ignore[type-var]  # stubs too narro
     "tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str
 )
 
+_CORE = "tag:yaml.org,2002:"
+#: The scalar tags the strict reader turns into values: JSON's data model plus timestamps,
+#: which stay strings. ``merge`` and ``value`` are what the resolver gives a plain ``<<``
+#: and ``=`` in a value position; such a scalar is the string it spells.
+_SCALAR_TAGS = frozenset(
+    _CORE + name for name in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_COLLECTION_TAGS: dict[type[yaml.Node], str] = {
+    yaml.MappingNode: _CORE + "map",
+    yaml.SequenceNode: _CORE + "seq",
+}
+#: Integers beyond 64 bits are no setting of any spec (and Python refuses to print
+#: decimal integers of more than 4,300 digits).
+MAX_INT = 2**63
+#: Longer integer text than this (digits, underscores, a base prefix) is out of range.
+_MAX_INT_TEXT = 100
+
 
 def format_path(path: JsonPath) -> str:
     """Render a JSON path the way users write it: ``model.metrics.f1.min`` or ``items[2]``."""
@@ -110,14 +129,159 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+#: A YAML 1.1 timestamp, the one form ``!!timestamp`` accepts (PyYAML's, anchored).
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?"
+)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _Composer:
+    """Composes one document's node tree from the C parser's events, within bounds.
+
+    libyaml's own composer recurses in C: a few ten thousand ``[`` overflow the C stack
+    and kill the process. This one keeps an explicit stack, refuses a document nested
+    more than :data:`MAX_DEPTH` levels or expanding to more than ``max_nodes`` nodes
+    (an alias counts the nodes it repeats) as soon as it gets there, and a second
+    document, an undefined or repeated anchor, or an alias inside its own anchor.
+    """
+
+    def __init__(self, text: str, max_nodes: int):
+        self.loader = _Loader(text)
+        self.max_nodes = max_nodes
+        self.anchors: dict[str, tuple[yaml.Node, int]] = {}
+        self.open_anchors: set[str] = set()
+        # Each open collection: its node, anchor, the node count when it opened, a pending key.
+        self.stack: list[tuple[yaml.Node, str | None, int, list[yaml.Node]]] = []
+        self.count = 0
+        self.root: yaml.Node | None = None
+
+    def compose(self) -> yaml.Node | None:
+        documents = 0
+        try:
+            while self.loader.check_event():
+                event: Any = self.loader.get_event()  # type: ignore[no-untyped-call]
+                if isinstance(event, yaml.DocumentStartEvent):
+                    documents += 1
+                    mark: Any = event.start_mark  # the C parser's mark type
+                    if documents > 1:
+                        raise yaml.composer.ComposerError(
+                            "expected a single document in the stream",
+                            None,
+                            "but found another document",
+                            mark,
+                        )
+                else:
+                    self._event(event)
+        finally:
+            self.loader.dispose()
+        return self.root
+
+    def _event(self, event: Any) -> None:  # C events carry the C parser's marks
+        if isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+        elif isinstance(event, yaml.ScalarEvent):
+            self._scalar(event)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            self._start(event)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            node, anchor, opened, _ = self.stack.pop()
+            node.end_mark = event.end_mark
+            if anchor is not None:
+                self.open_anchors.discard(anchor)
+                self.anchors[anchor] = (node, self.count - opened + 1)
+            self._add(node)
+
+    def _tag(self, event: Any, kind: type[yaml.Node]) -> str:
+        tag: str | None = event.tag
+        if tag is None or tag == "!":
+            value = event.value if kind is yaml.ScalarNode else None
+            resolved: str = self.loader.resolve(kind, value, event.implicit)  # type: ignore[no-untyped-call]
+            return resolved
+        return tag
+
+    def _scalar(self, event: Any) -> None:
+        node = yaml.ScalarNode(
+            self._tag(event, yaml.ScalarNode),
+            event.value,
+            event.start_mark,
+            event.end_mark,
+            style=event.style,
+        )
+        self._grow(node, 1)
+        if event.anchor is not None:
+            self._check_anchor(event)
+            self.anchors[event.anchor] = (node, 1)
+        self._add(node)
+
+    def _start(self, event: Any) -> None:
+        kind = yaml.MappingNode if isinstance(event, yaml.MappingStartEvent) else yaml.SequenceNode
+        node = kind(self._tag(event, kind), [], event.start_mark, None, flow_style=event.flow_style)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _TooBig(node, f"the document is nested more than {MAX_DEPTH} levels deep")
+        self._grow(node, 1)
+        if event.anchor is not None:
+            self._check_anchor(event)
+            self.open_anchors.add(event.anchor)
+        self.stack.append((node, event.anchor, self.count, []))
+
+    def _alias(self, event: Any) -> None:
+        if event.anchor in self.open_anchors:
+            raise yaml.composer.ComposerError(
+                None, None, "found an alias inside its own anchor (a cycle)", event.start_mark
+            )
+        if event.anchor not in self.anchors:
+            raise yaml.composer.ComposerError(
+                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+            )
+        node, size = self.anchors[event.anchor]
+        self._grow(node, size)
+        self._add(node)
+
+    def _check_anchor(self, event: Any) -> None:
+        if event.anchor in self.anchors or event.anchor in self.open_anchors:
+            raise yaml.composer.ComposerError(
+                None, None, f"found duplicate anchor {event.anchor!r}", event.start_mark
+            )
+
+    def _grow(self, node: yaml.Node, size: int) -> None:
+        self.count += size
+        if self.count > self.max_nodes:
+            raise _TooBig(
+                node, f"the document expands to more than {self.max_nodes:,} nodes (an alias bomb?)"
+            )
+
+    def _add(self, node: yaml.Node) -> None:
+        if not self.stack:
+            self.root = node
+            return
+        parent, _, _, pending = self.stack[-1]
+        if isinstance(parent, yaml.SequenceNode):
+            parent.value.append(node)
+        elif pending:
+            parent.value.append((pending.pop(), node))
+        else:
+            pending.append(node)
+
+
 class _Builder:
     """Turns a composed node tree into plain data while recording positions."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, max_nodes: int):
         self.filename = filename
         self.doc = LoadedYaml(data=None)
         self.problems: list[Diagnostic] = []
-        self.budget = MAX_NODES
+        self.max_nodes = max_nodes
+        self.budget = max_nodes
         self.constructor = _ScalarConstructor()
 
     def problem(self, node: yaml.Node, path: JsonPath, message: str, hint: str | None) -> None:
@@ -136,19 +300,58 @@ class _Builder:
         self.budget -= 1
         if self.budget < 0:
             raise _TooBig(
-                node, f"the document expands to more than {MAX_NODES:,} nodes (an alias bomb?)"
+                node, f"the document expands to more than {self.max_nodes:,} nodes (an alias bomb?)"
             )
         if depth > MAX_DEPTH:
             raise _TooBig(node, f"the document is nested more than {MAX_DEPTH} levels deep")
         self.doc.values[path] = _mark(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if node.tag != _COLLECTION_TAGS.get(type(node)):
+            kind = "mapping" if isinstance(node, yaml.MappingNode) else "list"
+            self.problem(
+                node,
+                path,
+                f"unsupported YAML tag {_short_tag(node.tag)} on a {kind}",
+                "remove the tag",
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag.startswith("tag:yaml.org,2002:") or node.tag == "!":
-            return self.constructor.construct_object(node)
-        self.problem(node, path, f"unsupported YAML tag {node.tag}", "remove the tag")
-        return None
+        return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+
+    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
+        tag, text = node.tag, node.value
+        if tag in {_CORE + "merge", _CORE + "value"} and text in {"<<", "="}:
+            return text
+        if tag not in _SCALAR_TAGS:
+            self.problem(node, path, f"unsupported YAML tag {_short_tag(tag)}", "remove the tag")
+            return None
+        if tag == _CORE + "timestamp" and not _TIMESTAMP.fullmatch(text):
+            self.problem(node, path, f"{_shorten(text)!r} is not a !!timestamp", "remove the tag")
+            return None
+        if tag == _CORE + "int" and len(text) > _MAX_INT_TEXT:
+            # PyYAML computes 1:2:3:... in base 60 with big integers: quadratic in the length.
+            self.problem(node, path, "integer out of range (beyond 64 bits)", None)
+            return None
+        try:
+            value = self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError):
+            # !!int abc, !!bool maybe, a decimal integer of more than 4,300 digits.
+            self.problem(
+                node,
+                path,
+                f"cannot read {_shorten(text)!r} as {_short_tag(tag)}",
+                "quote it if it is text; remove the tag if it has one",
+            )
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+            self.problem(node, path, "integer out of range (beyond 64 bits)", None)
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(node, path, f"{_shorten(text)!r} is not a finite number", "give a number")
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -161,7 +364,10 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, path, "a mapping key must be a plain scalar", None)
                 continue
-            key = self.constructor.construct_object(key_node)
+            before = len(self.problems)
+            key = self._scalar(key_node, path)
+            if len(self.problems) > before:
+                continue
             if not isinstance(key, str | int | float | bool) and key is not None:
                 key = str(key)
             child: JsonPath = (*path, key if isinstance(key, str | int) else str(key))
@@ -187,15 +393,36 @@ class _TooBig(Exception):
         self.message = message
 
 
-def load(text: str, *, filename: str) -> LoadedYaml:
+def load(text: str, *, filename: str, max_nodes: int = MAX_NODES) -> LoadedYaml:
     """Parse one YAML document, keeping the position of every value and key.
+
+    ``max_nodes`` bounds the nodes the document may expand to (aliases count each use).
 
     Raises:
         YamlLoadError: on a syntax error, several documents, duplicate keys,
             unsupported tags, or a document too big or too deep.
     """
+    builder = _Builder(filename, max_nodes)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = _Composer(text, max_nodes).compose()
+    except _TooBig as exc:
+        raise _too_big(exc, filename) from None
+    except yaml.reader.ReaderError as exc:
+        # libyaml reports the offset in the UTF-8 bytes it read, PyYAML's reader in characters.
+        offset = len(text.encode("utf-8")[: exc.position].decode("utf-8", "ignore"))
+        where = _line_column(text, offset if _Loader is not yaml.SafeLoader else exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise YamlLoadError(
+            [
+                Diagnostic(
+                    "YAML",
+                    Severity.ERROR,
+                    f"character U+{code:04X} is not allowed in YAML ({exc.reason})",
+                    Location(filename, *where),
+                    hint="remove it, or write it as an escape in a double-quoted string",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -215,27 +442,38 @@ def load(text: str, *, filename: str) -> LoadedYaml:
         raise YamlLoadError(
             [Diagnostic("YAML", Severity.ERROR, f"YAML error: {exc}", Location(filename))]
         ) from None
-    builder = _Builder(filename)
     if node is None:
         return builder.doc
     try:
         builder.doc.data = builder.build(node, (), 0)
     except _TooBig as exc:
-        where = _mark(exc.node)
-        raise YamlLoadError(
-            [
-                Diagnostic(
-                    "YAML",
-                    Severity.ERROR,
-                    exc.message,
-                    Location(filename, where.line, where.column),
-                    hint="write the values out without aliases",
-                )
-            ]
-        ) from None
+        raise _too_big(exc, filename) from None
     if builder.problems:
         raise YamlLoadError(builder.problems)
     return builder.doc
+
+
+def _too_big(exc: _TooBig, filename: str) -> YamlLoadError:
+    where = _mark(exc.node)
+    return YamlLoadError(
+        [
+            Diagnostic(
+                "YAML",
+                Severity.ERROR,
+                exc.message,
+                Location(filename, where.line, where.column),
+                hint="write the values out without aliases"
+                if "alias" in exc.message
+                else "nothing real nests this deep: check the brackets and indentation",
+            )
+        ]
+    )
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in ``text``."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 def _syntax_hint(message: str) -> str | None:
@@ -476,17 +714,7 @@ def load_lenient(text: str, *, filename: str) -> LenientYaml:
     try:
         documents = [builder.build(node, 0) for node in nodes]
     except _TooBig as exc:
-        where = _mark(exc.node)
-        raise YamlLoadError(
-            [
-                Diagnostic(
-                    "YAML",
-                    Severity.ERROR,
-                    exc.message,
-                    Location(filename, where.line, where.column),
-                )
-            ]
-        ) from None
+        raise _too_big(exc, filename) from None
     return LenientYaml(documents, nodes, builder.duplicates, builder.complex_keys)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import keyword
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from mlopsgen.spec.secrets import (
 
 __all__ = [
     "MAX_SPEC_BYTES",
+    "MAX_SPEC_NODES",
     "derive_slug",
     "load_spec",
     "parse_spec",
@@ -60,6 +61,9 @@ __all__ = [
 
 #: Real specs are a few kilobytes; anything past this is not a spec.
 MAX_SPEC_BYTES = 1024 * 1024
+#: Real specs hold a few hundred values; reading stops at this many (aliases count each
+#: use), so that no spec of at most MAX_SPEC_BYTES takes long to refuse.
+MAX_SPEC_NODES = 10_000
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -76,7 +80,8 @@ def read_spec_text(path: Path) -> str:
     """Read a spec file, refusing what cannot be a spec before parsing anything.
 
     Raises:
-        UserError: missing file, a directory, an oversized file, or undecodable bytes.
+        UserError: missing file, a directory or an oversized file.
+        SpecError: undecodable bytes, at their line, column and byte offset.
     """
     if not path.exists():
         raise UserError(
@@ -102,11 +107,12 @@ def read_spec_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(
-            f"is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x})",
-            path=path,
-            hint="save the file as UTF-8",
-        ) from None
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        message = f"not UTF-8 text: byte {exc.start} is {raw[exc.start]:#04x}"
+        line = raw.count(b"\n", 0, exc.start) + 1
+        diag = _diag(str(path), line, column, "", message, "save the file as UTF-8")
+        raise SpecError([diag], path=path) from None
 
 
 def load_spec(path: Path) -> Spec:
@@ -134,7 +140,7 @@ def parse_spec(text: str, *, filename: str = "mlops.yaml", pack_dirs: Sequence[P
         SpecError: one diagnostic per problem, sorted by position.
     """
     try:
-        doc = yamlio.load(text, filename=filename)
+        doc = yamlio.load(text, filename=filename, max_nodes=MAX_SPEC_NODES)
     except yamlio.YamlLoadError as exc:
         raise SpecError(exc.diagnostics, path=Path(filename)) from None
     if doc.data is None:
@@ -165,18 +171,18 @@ def parse_spec(text: str, *, filename: str = "mlops.yaml", pack_dirs: Sequence[P
             ],
             path=Path(filename),
         )
-    # Literal secrets first: every other message about such a value would repeat it.
-    leaks = list(_literal_secrets(doc, filename, doc.data, ()))
-    leaked = {d.location.json_path for d in leaks}
-    problems = [d for d in _schema_problems(doc, filename) if d.location.json_path not in leaked]
+    # Literal secrets first: no other message may repeat such a value.
+    leaked = dict(_literal_secrets(doc.data, ()))
+    problems = list(_schema_problems(doc, filename, leaked))
     if not problems:
         data = apply_defaults(doc.data)
+        shown = {yamlio.format_path(path) for path in leaked}
         problems = [
             d
             for d in _semantic_problems(data, doc, filename, pack_dirs)
-            if d.location.json_path not in leaked
+            if d.location.json_path not in shown
         ]
-    problems += leaks
+    problems += [_leak(doc, filename, path, what) for path, what in leaked.items()]
     if problems:
         problems.sort(key=lambda d: (d.location.line or 0, d.location.column or 0))
         raise SpecError(problems, path=Path(filename))
@@ -245,17 +251,40 @@ def _close(word: Any, choices: Iterable[Any]) -> str | None:
     return f"did you mean {match[0]!r}?" if match else None
 
 
-def _schema_problems(doc: yamlio.LoadedYaml, filename: str) -> Iterator[Diagnostic]:
+#: Errors whose message names keys or kinds, never the content of the value they are about.
+_KEYS_ONLY = frozenset({"additionalProperties", "required", "type", "minItems", "minProperties"})
+
+
+def _schema_problems(
+    doc: yamlio.LoadedYaml, filename: str, leaked: Mapping[yamlio.JsonPath, str]
+) -> Iterator[Diagnostic]:
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = []
     for raw in validator.iter_errors(doc.data):
         errors.append((best_match(raw.context) or raw) if raw.context else raw)
-    # One problem per value: a wrong type makes the enum or pattern error beside it noise.
-    typed = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    # One problem per value: a wrong type or an overlong string makes the enum or pattern
+    # error beside it noise.
+    first = {tuple(e.absolute_path) for e in errors if e.validator in {"type", "maxLength"}}
     for error in errors:
-        if error.validator != "type" and tuple(error.absolute_path) in typed:
+        path = tuple(error.absolute_path)
+        if error.validator not in {"type", "maxLength"} and path in first:
+            continue
+        if _reveals(error, leaked):
             continue
         yield from _explain(error, doc, filename)
+
+
+def _reveals(error: ValidationError, leaked: Mapping[yamlio.JsonPath, str]) -> bool:
+    """Whether the message about ``error`` could show a value that looks like a secret.
+
+    An unknown key beside such a value is still reported: the message names the key.
+    """
+    path = tuple(error.absolute_path)
+    if path in leaked:
+        return True
+    if error.validator in _KEYS_ONLY or "propertyNames" in error.schema_path:
+        return False
+    return any(secret[: len(path)] == path for secret in leaked)
 
 
 def _explain(error: ValidationError, doc: yamlio.LoadedYaml, filename: str) -> Iterator[Diagnostic]:
@@ -274,7 +303,7 @@ def _explain(error: ValidationError, doc: yamlio.LoadedYaml, filename: str) -> I
                     doc,
                     filename,
                     (*path, key),
-                    f"unknown key {shown!r}",
+                    f"unknown key {_describe(shown)}",
                     _close(shown, allowed)
                     or (f"allowed keys: {', '.join(allowed)}" if allowed else None),
                     key=True,
@@ -293,7 +322,7 @@ def _explain(error: ValidationError, doc: yamlio.LoadedYaml, filename: str) -> I
             doc,
             filename,
             (*path, value),
-            f"unknown name {value!r}",
+            f"unknown name {_describe(value)}",
             _close(value, choices) or f"expected one of {', '.join(map(str, choices))}",
             key=True,
         )
@@ -322,14 +351,21 @@ def _explain(error: ValidationError, doc: yamlio.LoadedYaml, filename: str) -> I
     elif kind == "minItems":
         message = f"expected at least {wanted_value} item(s), got {len(value)}"
     elif kind == "uniqueItems":
-        dupes = [v for i, v in enumerate(value) if v in value[:i]]
-        message = f"has duplicate items: {', '.join(map(str, dupes))}"
+        seen: set[str] = set()
+        dupes: dict[str, None] = {}  # ordered, each once
+        for item in map(_describe, value):
+            if item in seen:
+                dupes[item] = None
+            seen.add(item)
+        listed = list(dupes)[:5] + (["..."] if len(dupes) > 5 else [])
+        message = f"has duplicate items: {', '.join(listed)}"
     elif kind == "minProperties":
         message = "expected at least one key"
     elif kind == "minLength":
         message = f"expected at least {wanted_value} character(s)"
     elif kind == "maxLength":
-        message = f"expected at most {wanted_value} characters, got {len(value)}"
+        message = f"expected at most {wanted_value:,} characters, got {len(value):,}"
+        hint = "shorten it"
     else:
         message = error.message
     yield _at(doc, filename, path, message, hint)
@@ -572,27 +608,30 @@ def _mlopsgen_problems(
             )
 
 
-def _literal_secrets(
-    doc: yamlio.LoadedYaml, filename: str, value: Any, path: yamlio.JsonPath
-) -> Iterator[Diagnostic]:
-    """A diagnostic per string in the spec that looks like a credential (never showing it)."""
+def _literal_secrets(value: Any, path: yamlio.JsonPath) -> Iterator[tuple[yamlio.JsonPath, str]]:
+    """``(path, what it looks like)`` for each string in the spec that looks like a credential."""
     if isinstance(value, str):
         what = literal_secret(value)
         if what is not None:
-            yield _at(
-                doc,
-                filename,
-                path,
-                f"looks like a literal secret ({what}); a spec names secrets, it never holds them",
-                "revoke it (it is in every clone and log of this file), store it in the "
-                "secret provider and reference it with secrets.items[].ref",
-            )
+            yield path, what
     elif isinstance(value, dict):
         for key, sub in value.items():
-            yield from _literal_secrets(doc, filename, sub, (*path, key))
+            yield from _literal_secrets(sub, (*path, key))
     elif isinstance(value, list):
         for i, sub in enumerate(value):
-            yield from _literal_secrets(doc, filename, sub, (*path, i))
+            yield from _literal_secrets(sub, (*path, i))
+
+
+def _leak(doc: yamlio.LoadedYaml, filename: str, path: yamlio.JsonPath, what: str) -> Diagnostic:
+    """The diagnostic for a value that looks like a credential (never showing it)."""
+    return _at(
+        doc,
+        filename,
+        path,
+        f"looks like a literal secret ({what}); a spec names secrets, it never holds them",
+        "revoke it (it is in every clone and log of this file), store it in the "
+        "secret provider and reference it with secrets.items[].ref",
+    )
 
 
 def _duplicates(

@@ -6,7 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from mlopsgen.spec.loader import MAX_SPEC_BYTES, MAX_SPEC_NODES
 from mlopsgen.spec.schema import load_schema
+from mlopsgen.yamlio import MAX_DEPTH
 
 __all__ = ["field_paths", "render_reference"]
 
@@ -40,11 +42,22 @@ not in a directory the generated repository git-ignores (`dist/`, `build/`, ...)
 No value anywhere may look like a credential (a token format, a private key,
 a high-entropy string): see [secrets.md](secrets.md).
 
+{limits}
 Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`
 (edge), `examples/loan-risk-batch.yaml` (batch on Azure).
 
 | field | type | default | description |
 |---|---|---|---|
+"""
+
+_MIB = MAX_SPEC_BYTES // 2**20
+_LIMITS = f"""\
+The file is UTF-8 text of at most {_MIB} MiB holding one YAML document, nested at
+most {MAX_DEPTH} levels and expanding to at most {MAX_SPEC_NODES:,} values. Tags are limited
+to YAML's core scalars (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!timestamp`,
+which stays a string); `!!binary`, `!!set`, `!!python/...`, custom tags and merge keys
+(`<<`) are refused, as are integers beyond 64 bits and `.nan` or `.inf`. Anchors and
+aliases are allowed. Every string has a maximum length (in the table).
 """
 
 
@@ -76,19 +89,20 @@ def field_paths() -> list[str]:
     return [path for path, _, _ in _walk(schema, schema, "")]
 
 
-def _type(node: dict[str, Any]) -> str:
+def _type(root: dict[str, Any], node: dict[str, Any]) -> str:
     if "enum" in node:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
     if "const" in node:
         return f"`{node['const']}`"
     kind = node.get("type", "")
     if kind == "array":
-        items = node.get("items", {})
-        inner = _type(items) if "enum" in items else items.get("type", "object")
+        items = _resolve(root, node.get("items", {}))
+        inner = _type(root, items) if "enum" in items or "type" in items else "object"
         return f"list of {inner}"
-    if isinstance(kind, list):
-        return " or ".join(kind)
-    return str(kind)
+    text = " or ".join(kind) if isinstance(kind, list) else str(kind)
+    if "maxLength" in node:
+        text += f" (at most {node['maxLength']:,} characters)"
+    return text
 
 
 def render_reference() -> str:
@@ -104,8 +118,8 @@ def render_reference() -> str:
         text = node.get("description", "").replace("|", "\\|")
         if ("pattern" in node or "format" in node) and "x-hint" in node:
             text += f" Format: {node['x-hint']}."
-        rows.append(f"| `{path}` | {_type(node)} | {default} | {text} |")
-    return _INTRO + "\n".join(rows) + "\n"
+        rows.append(f"| `{path}` | {_type(schema, node)} | {default} | {text} |")
+    return _INTRO.replace("{limits}", _LIMITS) + "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -199,11 +199,16 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{30,}"), "an Azure SAS token"),
     (
-        re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        # Starts a token: without the look-behind, "eyJeyJeyJ..." is tried at every eyJ.
+        re.compile(
+            r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+        ),
         "a JSON Web Token",
     ),
     (re.compile(r"hvs\.[A-Za-z0-9_-]{24,}|hvb\.[A-Za-z0-9_-]{24,}"), "a Vault token"),
-    (re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@"), "a password in a URL"),
+    # Anchored on "://" (a scheme character before it), not on the scheme: a leading
+    # [a-z][a-z0-9+.-]* made every letter of a long word a start, quadratic in its length.
+    (re.compile(r"(?<=[A-Za-z0-9+.-])://[^/\s:@]+:[^/\s@]{3,}@"), "a password in a URL"),
 )
 #: Shapes that are long and mixed but structured, never a secret on their own.
 _STRUCTURED = (
@@ -220,10 +225,13 @@ _STRUCTURED = (
     ),
 )
 #: A piece of an identifier made of one word or number: ``registry``, ``2024``, ``PROD``,
-#: ``workloadIdentityPools``; identifiers join pieces with ``/``, ``.``, ``_`` or ``-``.
-_WORD = re.compile(r"[a-z]+|[0-9]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")
-_JOINERS = re.compile(r"[/._-]+")
+#: ``workloadIdentityPools``, or a word and a number (``p1``, ``v2``, ``ec2``);
+#: identifiers join pieces with ``/``, ``.``, ``_``, ``-``, ``:`` (an image's tag) or
+#: ``#`` (a Vault key).
+_WORD = re.compile(r"(?:[a-z]+|[A-Z]+)[0-9]*|[0-9]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")
+_JOINERS = re.compile(r"[/._:#-]+")
 _MIN_LENGTH = 20
+_MAX_WORD = 1024
 _MIN_ENTROPY = 3.5
 
 
@@ -245,7 +253,9 @@ def literal_secret(value: str) -> str | None:
         if pattern.search(value):
             return what
     for word in value.split():
-        if _random_looking(word.strip("'\"(),;")):
+        # A prefix of a random token is random: the first characters decide, which keeps
+        # a megabyte-long "word" of a thousand identifier pieces cheap.
+        if _random_looking(word.strip("'\"(),;")[:_MAX_WORD]):
             return "a high-entropy token, like a generated password or key"
     return None
 
