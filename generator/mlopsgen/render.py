@@ -1,5 +1,8 @@
 """The files mlopsgen owns beside the scaffold: pipelines, schema, settings, update config.
 
+With ``monitoring.slo``, the Prometheus rules, their promtool tests and a Grafana
+dashboard under ``monitoring/`` (see monitoring.py) are managed files too.
+
 The dependency-update configuration (Dependabot, Renovate) keeps uv.lock current.
 
 What a platform's YAML cannot say (environment approvals, schedule refs) is written
@@ -14,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlopsgen import yamlio
+from mlopsgen.monitoring import monitoring_files
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
 from mlopsgen.platforms.terraform import COVERS, SETTINGS_DIR, settings_files, settings_text
@@ -43,6 +47,8 @@ def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -
     """
     pipelines = build_pipelines(spec)
     files = {SCHEMA_PATH: schema_text()}
+    # monitoring.slo: Prometheus rules, their promtool tests and a Grafana dashboard.
+    files.update(monitoring_files(spec))
     chosen = tuple(platforms if platforms is not None else spec.ci.platforms)
     # Dependabot or Renovate keep the lock current: the spec's platforms decide which,
     # so a render of one platform (`render --platform`) does not drop the other's.

@@ -38,6 +38,7 @@ from mlopsgen.spec.model import (
     SecretProvider,
     Secrets,
     Security,
+    Slo,
     Spec,
     Triggers,
     Waiver,
@@ -428,6 +429,7 @@ def _semantic_problems(
     yield from _secret_problems(data, doc, filename)
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
+    yield from _slo_problems(data, doc, filename)
 
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
@@ -650,6 +652,30 @@ def _duplicates(
         seen.add(name)
 
 
+#: SLOs measured on the service's own request metrics: a webservice has them, nothing else.
+_SERVICE_SLOS = ("availability", "error_rate", "latency")
+
+
+def _slo_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    slo = data["monitoring"].get("slo")
+    target = data["deploy"]["target"]
+    if slo is None or target == DeployTarget.WEBSERVICE:
+        return
+    for key in _SERVICE_SLOS:
+        if key in slo and (key != "latency" or slo[key]):
+            yield _at(
+                doc,
+                filename,
+                ("monitoring", "slo", key),
+                f"{key} is measured on the service's requests, and deploy.target is "
+                f"{target!r}, which serves none",
+                "remove it (for batch, edge and none, only drift_score and live_metrics "
+                "apply), or set deploy.target: webservice",
+            )
+
+
 # --- the typed model ---------------------------------------------------------------------
 
 
@@ -741,7 +767,8 @@ def _build(d: dict[str, Any]) -> Spec:
                 threshold=float(drift["threshold"]),
                 on_drift=drift["on_drift"],
                 batch=drift["batch"],
-            )
+            ),
+            slo=_slo(d, derive=p.get("slug") or derive_slug(p["name"])),
         ),
         policies=Policies(
             packs=tuple(d["policies"]["packs"]),
@@ -756,3 +783,25 @@ def _build(d: dict[str, Any]) -> Spec:
             ),
         ),
     )
+
+
+def _slo(d: dict[str, Any], *, derive: str) -> Slo | None:
+    slo = d["monitoring"].get("slo")
+    if slo is None:
+        return None
+    latency = slo["latency"]
+    return Slo(
+        job=slo.get("job", derive),
+        availability=_opt_float(slo.get("availability", {}).get("target")),
+        error_rate=_opt_float(slo.get("error_rate", {}).get("max")),
+        latency_p95_ms=_opt_float(latency.get("p95_ms")),
+        latency_p99_ms=_opt_float(latency.get("p99_ms")),
+        drift_score=float(
+            slo.get("drift_score", {}).get("max", d["monitoring"]["drift"]["threshold"])
+        ),
+        live_metrics={k: float(v["min"]) for k, v in slo["live_metrics"].items()},
+    )
+
+
+def _opt_float(value: float | None) -> float | None:
+    return None if value is None else float(value)

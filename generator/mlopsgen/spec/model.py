@@ -27,6 +27,7 @@ __all__ = [
     "SecretProvider",
     "Secrets",
     "Security",
+    "Slo",
     "Spec",
     "Triggers",
     "Waiver",
@@ -245,10 +246,28 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Slo:
+    """``monitoring.slo:``: objectives rendered as Prometheus rules and a Grafana dashboard.
+
+    ``availability``, ``error_rate`` and the latency bounds are None when not set (and
+    are only ever set for a webservice); ``drift_score`` defaults to the drift threshold.
+    """
+
+    job: str
+    availability: float | None
+    error_rate: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+    drift_score: float
+    live_metrics: Mapping[str, float]
+
+
+@dataclass(frozen=True)
 class Monitoring:
-    """``monitoring:``."""
+    """``monitoring:``; ``slo`` is None when the spec has no ``monitoring.slo``."""
 
     drift: Drift
+    slo: Slo | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ def apply_defaults(data: dict[str, Any]) -> dict[str, Any]:
     The schema's ``default`` keywords are the one source of defaults. An absent
     object-valued property is created (and filled) when it has no required keys,
     so ``spec.monitoring.drift.threshold`` always exists; objects with required
-    keys (``secrets.vault``) stay absent.
+    keys (``secrets.vault``) and objects marked ``x-optional`` (``monitoring.slo``, whose
+    absence means "render nothing") stay absent.
     """
     schema = load_schema()
     out = copy.deepcopy(data)
@@ -52,7 +53,7 @@ def _fill(root: dict[str, Any], node: dict[str, Any], value: Any) -> None:
             if name not in value:
                 if "default" in sub:
                     value[name] = copy.deepcopy(sub["default"])
-                elif "properties" in sub and not sub.get("required"):
+                elif "properties" in sub and not sub.get("required") and not sub.get("x-optional"):
                     value[name] = {}
                 else:
                     continue
