@@ -212,6 +212,8 @@ _STRUCTURED = (
     re.compile(r"[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # e-mail addresses
     re.compile(r"(sha(1|256|384|512):)?[0-9a-fA-F]+"),  # digests and commit SHAs
     re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.+-]+Z?)?"),  # dates
+    # Host names, with a path: image registries (europe-west1-docker.pkg.dev/proj/ml)
+    re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+(/[a-z0-9._-]+)*"),
 )
 #: A piece of an identifier made of one word or number: ``registry``, ``2024``, ``PROD``,
 #: ``workloadIdentityPools``; identifiers join pieces with ``/``, ``.``, ``_`` or ``-``.
