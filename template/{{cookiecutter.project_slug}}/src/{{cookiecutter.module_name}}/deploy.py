@@ -9,10 +9,11 @@
    $IMAGE_REGISTRY; its digest goes to dist/image.json), deployed by digest, never
    rebuilt: update the service (az containerapp update, aws ecr put-image of the
    environment's tag + ecs update-service, gcloud run deploy; cloud none: nothing more),
-   then GET <url>/health when the environment has a url. batch (wheel, model, spec, contract) and edge (dist/model-bundle.tar.gz):
-   upload to storage (az storage blob upload-batch, aws s3 cp, gcloud storage rsync;
-   cloud none: copy to $RELEASE_DIR). Names come from environment variables
-   (DEPLOY_<ENV>_SERVICE, ...: see the README); a missing variable or CLI is named.
+   then GET <url>/health when the environment has a url. batch (wheel, model, spec,
+   contract) and edge (dist/model-bundle.tar.gz): upload to storage (az storage blob
+   upload-batch, aws s3 cp, gcloud storage rsync; cloud none: copy to $RELEASE_DIR).
+   Names come from environment variables (DEPLOY_<ENV>_SERVICE, ...: see the README);
+   a missing variable or CLI is named.
 Exit status: 0 deployed, 1 refused or a deploy step failed, 2 usage or setup error.
 """
 
@@ -201,7 +202,9 @@ def read_image(settings: Settings) -> str:
     return f"{image}@{digest}"
 
 
-def build_image(settings: Settings, *, version: str, commit: str, environ: Mapping[str, str]) -> str:
+def build_image(
+    settings: Settings, *, version: str, commit: str, environ: Mapping[str, str]
+) -> str:
     """Build and push the image once; record its digest in dist/image.json; return it."""
     repository = image_repository(settings, environ)
     metadata = settings.dist_dir / "image-metadata.json"
@@ -335,7 +338,9 @@ def run_commands(commands: tuple[tuple[str, ...], ...], cwd: Path) -> None:
         print(f"$ {shlex.join(shown)}", flush=True)
         argv = [previous if part == PREVIOUS_OUTPUT else part for part in command]
         # Safe: argument lists from the spec and the deploy variables; no shell.
-        done = subprocess.run(argv, cwd=cwd, check=False, stdout=subprocess.PIPE, text=True)  # noqa: S603  # nosec B603
+        done = subprocess.run(  # noqa: S603  # nosec B603
+            argv, cwd=cwd, check=False, stdout=subprocess.PIPE, text=True
+        )
         print(done.stdout, end="", flush=True)
         if done.returncode != 0:
             raise Failed(f"`{shlex.join(shown)}` exited {done.returncode}")
