@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from mlopsgen.errors import SpecError
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import azure, github, gitlab
 from mlopsgen.spec import parse_spec
@@ -90,10 +91,15 @@ def test_github_grants_id_token_only_to_the_cloud_jobs() -> None:
     assert login["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID }}"
 
 
-def test_a_cloud_webservice_without_a_registry_is_a_spec_error() -> None:
-    from mlopsgen.errors import SpecError
-
-    with pytest.raises(SpecError, match="needs deploy.registry"):
-        parse_spec(SPEC.format(cloud="aws", registry="null"))
-    with pytest.raises(SpecError, match="is not a aws registry"):
-        parse_spec(SPEC.format(cloud="aws", registry="myregistry.azurecr.io/ml"))
+def test_a_cloud_webservice_without_its_registry_is_a_spec_error() -> None:
+    for registry, message, hint in (
+        ("null", "needs deploy.registry", "registry: 123456789012.dkr.ecr"),
+        ("myregistry.azurecr.io/ml", "is not a aws registry", "use its registry"),
+    ):
+        with pytest.raises(SpecError) as caught:
+            text = SPEC.format(cloud="aws", registry=registry)
+            parse_spec(text.replace("  registry: null\n", ""))
+        (problem,) = caught.value.diagnostics
+        assert message in problem.message
+        assert problem.hint is not None and hint in problem.hint
+        assert problem.location.line is not None
