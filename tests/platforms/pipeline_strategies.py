@@ -10,6 +10,7 @@ from mlopsgen import yamlio
 from mlopsgen.pipeline import (
     Artifacts,
     Cache,
+    CloudLogin,
     Environment,
     Job,
     JobKind,
@@ -23,6 +24,7 @@ from mlopsgen.pipeline import (
 )
 from mlopsgen.platforms.gitlab import IMAGES, RESERVED
 from mlopsgen.spec import Spec, parse_spec
+from mlopsgen.spec.model import REGISTRY_EXAMPLES
 from mlopsgen.spec.secrets import literal_secret, ref_problem
 
 KINDS = list(JobKind)
@@ -160,6 +162,29 @@ def secret_stores(
     )
 
 
+#: Registry hosts per cloud (deploy.cloud).
+_REGISTRIES = {
+    "azure": st.from_regex(r"[a-z0-9]{5,12}\.azurecr\.io", fullmatch=True),
+    "aws": st.from_regex(
+        r"[0-9]{12}\.dkr\.ecr\.(eu-west-1|us-east-2)\.amazonaws\.com", fullmatch=True
+    ),
+    "gcp": st.sampled_from(["europe-west1-docker.pkg.dev", "us-docker.pkg.dev", "gcr.io"]),
+}
+
+
+@st.composite
+def cloud_logins(draw: st.DrawFn) -> CloudLogin:
+    """A cloud login, with or without a registry (and Azure's service connection)."""
+    cloud = draw(st.sampled_from(sorted(_REGISTRIES)))
+    return CloudLogin(
+        cloud=cloud,
+        registry=draw(st.one_of(st.none(), _REGISTRIES[cloud])),
+        service_connection=draw(st.sampled_from(["spam-deploy", "ml deploy.prod_1"]))
+        if cloud == "azure" or draw(st.booleans())
+        else None,
+    )
+
+
 rules = st.builds(Rule, branch=st.one_of(st.none(), BRANCHES), tags=st.booleans())
 envs = st.dictionaries(VAR_NAMES, SAFE_TEXT, max_size=3).map(lambda d: tuple(sorted(d.items())))
 
@@ -175,6 +200,7 @@ def jobs(draw: st.DrawFn, prefix: str, size: int) -> tuple[Job, ...]:
         word = draw(st.sampled_from(WORDS))
         env = draw(envs)
         secrets, store = draw(secret_stores(frozenset(k for k, _ in env)))
+        login = draw(st.one_of(st.none(), cloud_logins()))
         out.append(
             Job(
                 id=f"{prefix}{word}-{i}",
@@ -189,7 +215,8 @@ def jobs(draw: st.DrawFn, prefix: str, size: int) -> tuple[Job, ...]:
                 env=env,
                 artifacts=draw(st.one_of(st.none(), artifacts)),
                 caches=tuple(draw(caches)),
-                oidc=draw(st.booleans()),
+                oidc=login is not None or draw(st.booleans()),
+                cloud_login=login,
                 exclusive=draw(st.booleans()),
                 allow_failure=draw(st.booleans()),
             )
@@ -341,6 +368,9 @@ def specs(draw: st.DrawFn) -> Spec:
             }
         },
     }
+    deploy = data["deploy"]
+    if deploy["target"] == "webservice" and deploy["cloud"] != "none":
+        deploy["registry"] = REGISTRY_EXAMPLES[deploy["cloud"]]
     if data["secrets"].get("auth") == "static":
         data["policies"] = {
             "waivers": [

@@ -109,7 +109,9 @@ def azure_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
 def azure_secrets(job: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     for step in azure_steps(job):
-        if "bash" in step and step.get("name") != AZ_STEP:
+        # (The cloud login maps only its own ID token request, no secret.)
+        runs = "bash" in step or step.get("task") == "AzureCLI@2"  # cloud: azure runs in it
+        if runs and step.get("name") not in {AZ_STEP, "cloud_login"}:
             names |= {k for k, v in (step.get("env") or {}).items() if _AZ_REF.fullmatch(str(v))}
     return names
 
@@ -127,9 +129,10 @@ def test_only_declared_jobs_get_secrets_on_github(provider: str) -> None:
     for job_id, job in jobs.items():
         reads = bool(found[job_id])
         token = job["permissions"].get("id-token") == "write"
-        deploys = job_id.startswith("deploy-")
-        # id-token: write only where a job logs in to the store (or deploys to a cloud).
-        assert token == ((reads and provider != "ci") or (deploys and cloud)), job_id
+        # The image job pushes to the cloud's registry; the deploys update the service.
+        ships = job_id.startswith("deploy-") or job_id == "container-image"
+        # id-token: write only where a job logs in to the store (or ships to a cloud).
+        assert token == ((reads and provider != "ci") or (ships and cloud)), job_id
         assert set(job["permissions"]) <= {"contents", "id-token"}
         if reads:
             # zizmor secrets-outside-env: every job that reads secrets has an environment.
@@ -140,7 +143,7 @@ def test_only_declared_jobs_get_secrets_on_github(provider: str) -> None:
             assert all(i > install for i in stores), "the store login comes after install"
         else:
             assert not any(_store_step(s) for s in job["steps"]), job_id
-            assert "environment" not in job or deploys
+            assert "environment" not in job or job_id.startswith("deploy-")
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -162,8 +165,8 @@ def test_only_declared_jobs_get_secrets_on_gitlab(provider: str) -> None:
         store_token = {STORE_TOKENS[SecretProvider(provider)]} if provider != "ci" else set()
         reads = bool(found[job_id]) or (provider == "ci" and bool(envs[job_id]))
         wanted = set(store_token) if reads and provider != "ci" else set()
-        if job_id.startswith("deploy-") and cloud:
-            wanted.add("ID_TOKEN")
+        if (job_id.startswith("deploy-") or job_id == "container-image") and cloud:
+            wanted.add("CLOUD_ID_TOKEN")  # deploy.cloud's login, with the cloud's audience
         assert tokens == wanted, job_id
         for entry in (job.get("secrets") or {}).values():
             assert entry["token"] == f"${STORE_TOKENS[SecretProvider(provider)]}"
@@ -282,6 +285,8 @@ def test_zizmor_auditor_is_clean(github_workflows: list[Path]) -> None:
 
 def _store_step(step: dict[str, Any]) -> bool:
     uses = str(step.get("uses", ""))
+    if step.get("id") == "cloud-login":  # deploy.cloud's login, not a store's
+        return False
     return step.get("id") == GH_STEP or uses.startswith(
         ("hashicorp/", "azure/login", "aws-actions/", "google-github-actions/")
     )

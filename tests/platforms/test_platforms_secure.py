@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from mlopsgen.pipeline import INSTALL_COMMANDS, MAKE_TARGETS, Pipeline, build_pipelines
 from mlopsgen.platforms import PLATFORMS, render_text
 from mlopsgen.platforms.azure import SECRET_STEP as AZ_SECRET_STEP
+from mlopsgen.platforms.base import federated_login, parse_registry_login
 from mlopsgen.platforms.github import ACTIONS, ROOT_ANCHOR
 from mlopsgen.platforms.github import SECRET_STEP as GH_SECRET_STEP
 from mlopsgen.platforms.gitlab import IMAGES
@@ -29,11 +30,22 @@ def rendered(platform: Platform, ps: tuple[Pipeline, ...]) -> dict[str, tuple[st
     return {path: (text, yaml.safe_load(text)) for path, text in texts.items()}
 
 
+#: The cloud login lines (deploy.cloud) a job runs besides its make targets.
+_LOGIN_LINES = {
+    line
+    for cloud in ("azure", "aws", "gcp")
+    for token in ("CLOUD_ID_TOKEN",)
+    for line in federated_login(cloud, token)
+}
+
+
 def check_make_commands(commands: list[str]) -> None:
     assert [c for c in commands if c in INSTALL_COMMANDS] == list(INSTALL_COMMANDS)
     for command in commands:
         if command in INSTALL_COMMANDS:
             continue
+        if command in _LOGIN_LINES or parse_registry_login(command) is not None:
+            continue  # deploy.cloud's OIDC login, then the registry's (tests/platforms/...)
         assert command.split()[0] == "make" and command.split()[1] in MAKE_TARGETS
         assert "echo" not in command and "${{" not in command
 
@@ -119,7 +131,12 @@ def check_azure(ps: tuple[Pipeline, ...]) -> None:
                 steps = job["steps"]
             assert steps[0] == {"checkout": "self", "persistCredentials": False}
             check_make_commands(
-                [s["bash"] for s in steps if "bash" in s and s.get("name") != AZ_SECRET_STEP]
+                [
+                    s["bash"] if "bash" in s else s["inputs"]["inlineScript"]
+                    for s in steps
+                    if ("bash" in s or s.get("task") == "AzureCLI@2")
+                    and s.get("name") not in {AZ_SECRET_STEP, "cloud_login"}
+                ]
             )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from mlopsgen.pipeline.model import (
     Artifacts,
     Cache,
+    CloudLogin,
     Environment,
     Job,
     JobKind,
@@ -30,7 +31,7 @@ from mlopsgen.pipeline.model import (
     SecretStore,
     Triggers,
 )
-from mlopsgen.spec.model import DeployTarget, SecretItem, SecretProvider, Spec
+from mlopsgen.spec.model import DeployTarget, SecretItem, SecretProvider, Spec, registry_host
 from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, canonical_ref
 
 __all__ = [
@@ -90,6 +91,8 @@ UV_CACHE_DIR = ".uv-cache"
 _UNCACHED = frozenset({JobKind.PACKAGE, JobKind.DEPLOY})
 _REPORTS = Artifacts(paths=("reports/",), expire_days=30, keep_on_failure=True)
 _MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
+#: The container-image job's record of what it pushed: dist/image.json (image and digest).
+_IMAGE = Artifacts(paths=("dist/",), expire_days=30)
 #: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
 #: A job that reads secrets and does not deploy is bound to the environment
 #: ``secrets-<stage>``, so the secrets (GitHub environment secrets, GitLab
@@ -152,6 +155,7 @@ def _job(
     environment: Environment | None = None,
     exclusive: bool = False,
     before_sync: tuple[str, ...] = (),
+    login: CloudLogin | None = None,
 ) -> Job:
     items = _secret_items(spec, job_id, environment)
     store = _store(spec, job_id, environment) if items else None
@@ -166,9 +170,10 @@ def _job(
         environment = Environment(
             name=f"{SECRET_ENVIRONMENT_PREFIX}{_SECRET_STAGE[job_id]}", deployment=False
         )
-    # Cloud deploys log in through workload identity federation, no stored keys. (A store
-    # login's own token is the store's business: SecretStore.token_login.)
-    oidc = kind is JobKind.DEPLOY and spec.deploy.cloud != "none"
+    # Cloud deploys (and the image push) log in through workload identity federation, no
+    # stored keys. (A store login's own token is the store's business:
+    # SecretStore.token_login.)
+    oidc = login is not None
     cached = kind not in _UNCACHED
     return Job(
         id=job_id,
@@ -189,6 +194,7 @@ def _job(
         artifacts=artifacts,
         caches=(uv_cache(spec.project.python),) if cached else (),
         oidc=oidc,
+        cloud_login=login,
         exclusive=exclusive,
     )
 
@@ -236,6 +242,16 @@ def _store(spec: Spec, job_id: str, environment: Environment | None) -> SecretSt
     return SecretStore(
         provider=provider, settings=tuple(sorted(settings.items())), static=spec.secrets.static
     )
+
+
+def _cloud_login(spec: Spec, *, registry: bool) -> CloudLogin | None:
+    """The OIDC login of a job that pushes the image or deploys; None without a cloud."""
+    cloud = spec.deploy.cloud
+    if cloud == "none":
+        return None
+    host = registry_host(spec.deploy.registry) if registry and spec.deploy.registry else None
+    connection = spec.deploy.service_connection if cloud == "azure" else None
+    return CloudLogin(cloud=cloud, registry=host, service_connection=connection)
 
 
 def _main(spec: Spec) -> Pipeline:
@@ -344,6 +360,8 @@ def _main(spec: Spec) -> Pipeline:
     shipped: tuple[str, ...] = ("package",)
     if spec.deploy.target is DeployTarget.WEBSERVICE:
         # The container image is its own job: it needs a Docker engine, the wheel does not.
+        # It is built and pushed once; dist/image.json records its digest, and each deploy
+        # ships exactly that image (the one the pipeline built), never a rebuild.
         jobs.append(
             _job(
                 spec,
@@ -352,6 +370,8 @@ def _main(spec: Spec) -> Pipeline:
                 ("image",),
                 needs=("package",),
                 timeout=30,
+                artifacts=_IMAGE,
+                login=_cloud_login(spec, registry=True),
             )
         )
         shipped = ("package", "container-image")
@@ -373,6 +393,11 @@ def _main(spec: Spec) -> Pipeline:
                         name=env.name, url=env.url, approval=env.needs_approval
                     ),
                     exclusive=True,
+                    # A webservice deploy points the service at the pushed image, so it
+                    # logs in to the registry too (az containerapp reads the ACR with it).
+                    login=_cloud_login(
+                        spec, registry=spec.deploy.target is DeployTarget.WEBSERVICE
+                    ),
                 )
             )
             previous = (job_id,)

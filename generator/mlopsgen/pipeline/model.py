@@ -7,14 +7,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mlopsgen.spec.model import SecretProvider
+from mlopsgen.spec.model import REGISTRY_HOSTS, SecretProvider
 from mlopsgen.spec.secrets import ref_problem
 
 __all__ = [
+    "CLOUDS",
     "DEFAULT_EXPIRE_DAYS",
     "STORE_SETTINGS",
     "Artifacts",
     "Cache",
+    "CloudLogin",
     "Environment",
     "Job",
     "JobKind",
@@ -193,6 +195,37 @@ class SecretStore:
         return not self.static and self.provider is not SecretProvider.CI
 
 
+#: The clouds a job logs in to through OIDC (``deploy.cloud`` other than ``none``).
+CLOUDS = ("azure", "aws", "gcp")
+#: Azure DevOps service connection names.
+_CONNECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class CloudLogin:
+    """A job logs in to its cloud through OIDC (workload identity federation), no stored key.
+
+    With ``registry`` (a registry host), it then logs Docker in to that registry, to push
+    an image or to let the cloud pull it. The identifiers the login needs (client, tenant,
+    role, workload identity provider) are CI variables, never in the YAML.
+    ``service_connection`` is the Azure Pipelines service connection of ``cloud: azure``.
+    """
+
+    cloud: str
+    registry: str | None = None
+    service_connection: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cloud not in CLOUDS:
+            raise ValueError(f"cloud {self.cloud!r} must be one of {CLOUDS}")
+        if self.registry is not None and not REGISTRY_HOSTS[self.cloud].fullmatch(self.registry):
+            raise ValueError(f"{self.registry!r} is not a {self.cloud} registry host")
+        if self.service_connection is not None and not _CONNECTION.fullmatch(
+            self.service_connection
+        ):
+            raise ValueError(f"bad service connection name {self.service_connection!r}")
+
+
 @dataclass(frozen=True)
 class Rule:
     """When a job runs within its pipeline: always, or only on some refs.
@@ -239,6 +272,9 @@ class Job:
     #: ``id_tokens``), to deploy to a cloud. Logging in to the secret store is the store's
     #: own token (:attr:`SecretStore.token_login`); GitHub grants one permission for both.
     oidc: bool = False
+    #: The job logs in to a cloud (and its registry) after ``make install``, before the
+    #: commands that push or deploy; implies :attr:`oidc`.
+    cloud_login: CloudLogin | None = None
     #: One run at a time (per environment for deploys): concurrency group, resource group, lock.
     exclusive: bool = False
     #: A soft-failed job; never true for checks, security jobs and gates.
@@ -272,6 +308,8 @@ class Job:
                     raise ValueError(f"job {self.id!r}: bad reference {secret.ref!r}")
         if set(names) & {k for k, _ in self.env}:
             raise ValueError(f"job {self.id!r}: a name is both a secret and a variable")
+        if self.cloud_login is not None and not self.oidc:
+            raise ValueError(f"job {self.id!r}: a cloud login needs an OIDC token (oidc=True)")
         if len({c.name for c in self.caches}) != len(self.caches):
             raise ValueError(f"duplicate cache names in job {self.id!r}")
 

@@ -24,6 +24,7 @@ from mlopsgen.pipeline.model import (
     DEFAULT_EXPIRE_DAYS,
     Artifacts,
     Cache,
+    CloudLogin,
     Environment,
     Job,
     JobKind,
@@ -38,8 +39,11 @@ from mlopsgen.pipeline.model import (
 from mlopsgen.platforms.base import (
     STORE_REFS,
     PipelineParseError,
+    federated_login,
     format_refs,
     parse_refs,
+    parse_registry_login,
+    registry_login,
     secret_readers,
 )
 
@@ -128,6 +132,73 @@ export CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE="$workdir/credentials.json"
 """
     + _SET,
 }
+#: Reference name of the step that logs in to deploy.cloud.
+CLOUD_LOGIN_STEP = "cloud_login"
+_AZURE_CLI_TASK = "AzureCLI@2"
+#: What a cloud login hands the later steps of its job (each step is a new shell).
+_CLOUD_SESSION: Mapping[str, tuple[str, ...]] = {
+    "aws": ("AWS_WEB_IDENTITY_TOKEN_FILE",),
+    "gcp": ("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", "GOOGLE_APPLICATION_CREDENTIALS"),
+}
+
+
+def _cloud_login_step(login: CloudLogin) -> dict[str, Any]:
+    """deploy.cloud's login: AzureCLI@2 on a workload identity service connection (azure).
+
+    AWS and GCP log in with the pipeline's own ID token (as the secret stores do) and hand
+    the session's files to the later steps as variables.
+    """
+    registry = (registry_login(login.cloud, login.registry),) if login.registry else ()
+    if login.cloud == "azure":
+        return {
+            "task": _AZURE_CLI_TASK,
+            "name": CLOUD_LOGIN_STEP,
+            "displayName": "Log in to azure",
+            "inputs": _azure_cli_inputs(
+                login, "\n".join((*registry, "az account show --output none"))
+            ),
+        }
+    persist = tuple(
+        f"printf '##vso[task.setvariable variable={var}]%s\\n' \"${var}\""
+        for var in _CLOUD_SESSION[login.cloud]
+    )
+    lines = (*federated_login(login.cloud, "id_token"), *persist, *registry)
+    return {
+        "bash": _REQUEST_ID + "".join(f"{line}\n" for line in lines),
+        "name": CLOUD_LOGIN_STEP,
+        "displayName": f"Log in to {login.cloud}",
+        "env": {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"},
+    }
+
+
+def _azure_cli_inputs(login: CloudLogin, script: str) -> dict[str, Any]:
+    if login.service_connection is None:
+        raise ValueError("an Azure cloud login needs the service connection to log in through")
+    return {
+        "azureSubscription": login.service_connection,
+        "scriptType": "bash",
+        "scriptLocation": "inlineScript",
+        "inlineScript": script,
+    }
+
+
+def _parse_cloud_login(step: dict[str, Any]) -> CloudLogin:
+    inputs = step.get("inputs") or {}
+    script = str(inputs.get("inlineScript", step.get("bash", "")))
+    found = [x for x in map(parse_registry_login, script.splitlines()) if x is not None]
+    if step.get("task", "") == _AZURE_CLI_TASK:
+        cloud = "azure"
+    else:
+        last = {c: federated_login(c, "id_token")[-1] for c in _CLOUD_SESSION}
+        cloud = next((c for c, line in last.items() if line in script), "")
+    connection = inputs.get("azureSubscription") if cloud == "azure" else None
+    return CloudLogin(
+        cloud=cloud,
+        registry=found[0][1] if found else None,
+        service_connection=str(connection) if connection is not None else None,
+    )
+
+
 #: The fetch step's settings, as environment variables, per provider.
 _FETCH_ENV: Mapping[SecretProvider, tuple[tuple[str, str], ...]] = {
     SecretProvider.VAULT: (("url", "VAULT_ADDR"), ("role", "VAULT_ROLE")),
@@ -267,12 +338,23 @@ def _steps(p: Pipeline, job: Job) -> list[dict[str, Any]]:
             )
     secrets = _reader_env(job.store, job.secrets)
     readers = secret_readers(job.commands)
-    fetched = job.store is None
+    login = job.cloud_login
+    fetched = job.store is None and login is None
     for command in job.commands:
         if not fetched and command in readers:
-            steps.extend(_fetch_steps(job.store, job.secrets))  # after `make install`
+            # After `make install`: installing runs third-party code, which must not see
+            # a secret or a cloud session.
+            steps.extend(_fetch_steps(job.store, job.secrets))
+            steps.extend([_cloud_login_step(login)] if login is not None else [])
             fetched = True
         step: dict[str, Any] = {"bash": command, "displayName": command}
+        if login is not None and login.cloud == "azure" and command in readers:
+            # AzureCLI@2 logs out when its script ends: the commands run inside it.
+            step = {
+                "task": _AZURE_CLI_TASK,
+                "displayName": command,
+                "inputs": _azure_cli_inputs(login, command),
+            }
         if secrets and command in readers:
             # Secret variables reach a script only when mapped into its env.
             step["env"] = dict(secrets)
@@ -557,12 +639,16 @@ def _parse_job(
     caches: list[Cache] = []
     paths: list[str] = []
     keep = False
+    cloud_login: CloudLogin | None = None
     for step in steps:
         task = str(step.get("task", ""))
         if step.get("name") == SECRET_STEP:
             fetch = step
-        elif "bash" in step or "script" in step:
-            commands.append(str(step.get("bash", step.get("script"))))
+        elif step.get("name") == CLOUD_LOGIN_STEP:
+            cloud_login = _parse_cloud_login(step)
+        elif "bash" in step or "script" in step or task == _AZURE_CLI_TASK:
+            script = (step.get("inputs") or {}).get("inlineScript") if task else None
+            commands.append(str(script or step.get("bash", step.get("script"))))
             for key, value in (step.get("env") or {}).items():
                 match = _VARIABLE.fullmatch(str(value))
                 if match:
@@ -600,6 +686,8 @@ def _parse_job(
         env=tuple(sorted(variables.items())),
         artifacts=Artifacts(paths=tuple(paths), keep_on_failure=keep) if paths else None,
         caches=tuple(caches),
+        oidc=cloud_login is not None,
+        cloud_login=cloud_login,
         exclusive=lock,
         allow_failure=raw.get("continueOnError") is True,
     )
@@ -613,7 +701,8 @@ LOSSY: Mapping[str, str] = {
     "configured outside the pipeline YAML",
     "Environment.url": "an Azure DevOps environment has no URL field",
     "Artifacts.expire_days": "pipeline artifacts follow the project's run retention policy",
-    "Job.oidc": "workload identity federation lives in the service connection a task uses",
+    "Job.oidc": "workload identity federation lives in the service connection a task uses "
+    "(or the pipeline's own ID token a cloud login requests)",
     "Job.environment": "only deployment jobs target an environment; the secrets of other "
     "jobs are scoped by their variable group or the step that reads them",
     "SecretStore.static": "the service connection (or the store's trust of the pipeline's "
@@ -657,8 +746,18 @@ def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
                 if j.artifacts is not None
                 else None
             )
+            login = j.cloud_login
+            if login is not None and login.cloud != "azure":
+                login = replace(login, service_connection=None)
             jobs.append(
-                replace(j, environment=env, artifacts=art, oidc=False, store=_carried(j.store))
+                replace(
+                    j,
+                    environment=env,
+                    artifacts=art,
+                    oidc=login is not None,
+                    cloud_login=login,
+                    store=_carried(j.store),
+                )
             )
         out.append(replace(p, jobs=tuple(jobs)))
     return tuple(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from mlopsgen.spec.model import Platform
 __all__ = [
     "AWS_AUDIENCE",
     "AZURE_AUDIENCE",
+    "CLOUD_VARIABLES",
     "QUIET",
     "QUIET_ON",
     "STORE_REFS",
@@ -22,9 +24,13 @@ __all__ = [
     "Loss",
     "PipelineParseError",
     "PlatformModule",
+    "federated_login",
     "format_refs",
+    "login_position",
     "losses",
     "parse_refs",
+    "parse_registry_login",
+    "registry_login",
     "secret_readers",
 ]
 
@@ -48,7 +54,14 @@ STORE_REFS = "STORE_REFS"
 #: that replace it (the loss of ``Job.secrets`` itself is reported). docs/secrets.md lists
 #: them.
 QUIET = frozenset(
-    {"SecretStore.settings", "Environment.deployment", "Job.environment", "Job.store", "Job.env"}
+    {
+        "SecretStore.settings",
+        "Environment.deployment",
+        "Job.environment",
+        "Job.store",
+        "Job.env",
+        "CloudLogin.service_connection",
+    }
 )
 
 
@@ -131,6 +144,98 @@ def secret_readers(commands: Sequence[str]) -> set[str]:
     unless installing is all the job does.
     """
     return {c for c in commands if c not in _INSTALLERS} or set(commands)
+
+
+# --- cloud logins (deploy.cloud): one set of commands that every platform emits ----------
+
+#: The CI variables (not secrets: identifiers) each cloud's OIDC login reads.
+CLOUD_VARIABLES: Mapping[str, tuple[str, ...]] = {
+    "azure": ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
+    "aws": ("AWS_ROLE_ARN", "AWS_REGION"),
+    "gcp": ("GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"),
+}
+_ECR_REGION = re.compile(r"[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com")
+_ACR = ".azurecr.io"
+_REGISTRY_LOGINS = (
+    (re.compile(r"az acr login --name ([a-z0-9]+)"), "azure"),
+    (
+        re.compile(
+            r"aws ecr get-login-password --region [a-z0-9-]+ \| docker login --username AWS "
+            r"--password-stdin (\S+)"
+        ),
+        "aws",
+    ),
+    (re.compile(r"gcloud auth configure-docker (\S+) --quiet"), "gcp"),
+)
+
+
+def registry_login(cloud: str, registry: str) -> str:
+    """The command that logs Docker in to ``registry`` with the job's cloud session."""
+    if cloud == "azure":
+        return f"az acr login --name {registry.removesuffix(_ACR)}"
+    if cloud == "aws":
+        match = _ECR_REGION.fullmatch(registry)
+        if match is None:
+            raise ValueError(f"{registry!r} is not an ECR registry")
+        return (
+            f"aws ecr get-login-password --region {match.group(1)} | docker login "
+            f"--username AWS --password-stdin {registry}"
+        )
+    return f"gcloud auth configure-docker {registry} --quiet"
+
+
+def parse_registry_login(command: str) -> tuple[str, str] | None:
+    """``(cloud, registry)`` of a :func:`registry_login` command; None for any other."""
+    for pattern, cloud in _REGISTRY_LOGINS:
+        match = pattern.fullmatch(command.strip())
+        if match:
+            registry = match.group(1)
+            return cloud, registry + _ACR if cloud == "azure" else registry
+    return None
+
+
+def federated_login(cloud: str, token: str) -> tuple[str, ...]:
+    """Shell lines that log in to ``cloud`` with the OIDC token in ``$<token>``.
+
+    Run in one shell (GitLab runs a job's script lines in one); the identifiers come
+    from :data:`CLOUD_VARIABLES`. AWS and GCP read the token from a file (the CLI's
+    AssumeRoleWithWebIdentity, and a workload identity credential configuration).
+    """
+    if cloud == "azure":
+        return (
+            'az login --service-principal --username "$AZURE_CLIENT_ID" '
+            f'--tenant "$AZURE_TENANT_ID" --federated-token "${token}" --output none',
+            'az account set --subscription "$AZURE_SUBSCRIPTION_ID"',
+        )
+    token_file = (
+        'export CLOUD_LOGIN_DIR="$(mktemp -d)"',
+        f'printf \'%s\' "${token}" > "$CLOUD_LOGIN_DIR/token"',
+    )
+    if cloud == "aws":
+        return (
+            *token_file,
+            'export AWS_WEB_IDENTITY_TOKEN_FILE="$CLOUD_LOGIN_DIR/token"',
+            "aws sts get-caller-identity --output text --query Arn",
+        )
+    return (
+        *token_file,
+        'gcloud iam workload-identity-pools create-cred-config "$GCP_WORKLOAD_IDENTITY_PROVIDER" '
+        '--service-account="$GCP_SERVICE_ACCOUNT" '
+        '--credential-source-file="$CLOUD_LOGIN_DIR/token" '
+        '--output-file="$CLOUD_LOGIN_DIR/credentials.json"',
+        'export CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE="$CLOUD_LOGIN_DIR/credentials.json"',
+        'export GOOGLE_APPLICATION_CREDENTIALS="$CLOUD_LOGIN_DIR/credentials.json"',
+    )
+
+
+def login_position(commands: Sequence[str]) -> int:
+    """Where a job's store fetch and cloud login go: after ``make install``, before the rest.
+
+    Installing dependencies runs third-party build code, which must not see a secret or a
+    cloud session; every later command may need them.
+    """
+    readers = secret_readers(commands)
+    return next((i for i, c in enumerate(commands) if c in readers), len(commands))
 
 
 def format_refs(secrets: Sequence[Secret]) -> str:

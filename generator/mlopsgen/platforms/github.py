@@ -27,6 +27,7 @@ from typing import Any
 from mlopsgen.pipeline.model import (
     Artifacts,
     Cache,
+    CloudLogin,
     Environment,
     Job,
     JobKind,
@@ -39,10 +40,13 @@ from mlopsgen.pipeline.model import (
     Triggers,
 )
 from mlopsgen.platforms.base import (
+    CLOUD_VARIABLES,
     STORE_REFS,
     PipelineParseError,
     format_refs,
     parse_refs,
+    parse_registry_login,
+    registry_login,
     secret_readers,
 )
 
@@ -116,6 +120,21 @@ ACTIONS: tuple[ActionPin, ...] = (
     GCP_SECRETS,
 )
 _BY_USES = {a.uses: a for a in ACTIONS}
+#: The login action of each cloud (deploy.cloud); the secret stores log in with the same.
+LOGIN_ACTIONS: Mapping[str, ActionPin] = {
+    "azure": AZURE_LOGIN,
+    "aws": AWS_CREDENTIALS,
+    "gcp": GCP_AUTH,
+}
+_CLOUD_OF = {a.repo: cloud for cloud, a in LOGIN_ACTIONS.items()}
+#: The login action's inputs of a cloud login, and the CI variables they read.
+_CLOUD_INPUTS: Mapping[str, tuple[str, ...]] = {
+    "azure": ("client-id", "tenant-id", "subscription-id"),
+    "aws": ("role-to-assume", "aws-region"),
+    "gcp": ("workload_identity_provider", "service_account"),
+}
+#: The id of the step that logs in to deploy.cloud (the secret stores' logins have none).
+CLOUD_LOGIN_STEP = "cloud-login"
 
 _PR_EXPR = "${{ github.event_name == 'pull_request' }}"
 #: actions/cache ``lookup-only``: true (look up, never restore) in tag runs, which release.
@@ -293,10 +312,13 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
             steps.append({"uses": DOWNLOAD.uses, "with": {"name": need, "path": "."}})
     secrets = _reader_env(job.store, job.secrets)
     readers = secret_readers(job.commands)
-    fetched = job.store is None
+    fetched = job.store is None and job.cloud_login is None
     for command in job.commands:
         if not fetched and command in readers:
-            steps.extend(_fetch_steps(job.store, job.secrets))  # after `make install`
+            # After `make install`: installing runs third-party code, which must not see
+            # a secret or a cloud session.
+            steps.extend(_fetch_steps(job.store, job.secrets))
+            steps.extend(_cloud_login_steps(job.cloud_login))
             fetched = True
         step: dict[str, Any] = {"run": command}
         if secrets and command in readers:
@@ -332,6 +354,25 @@ def _stored(names: Sequence[str]) -> dict[str, str]:
     return {name: f"${{{{ secrets.{name} }}}}" for name in names}
 
 
+def _login_action(cloud: str, with_: dict[str, Any], **extra: str) -> dict[str, Any]:
+    """The step of a cloud's login action (a secret store's, or deploy.cloud's)."""
+    return {**extra, "uses": LOGIN_ACTIONS[cloud].uses, "with": with_}
+
+
+def _cloud_login_steps(login: CloudLogin | None) -> list[dict[str, Any]]:
+    """deploy.cloud's OIDC login (identifiers from CI variables), then the registry's."""
+    if login is None:
+        return []
+    with_ = {
+        name: f"${{{{ vars.{var} }}}}"
+        for name, var in zip(_CLOUD_INPUTS[login.cloud], CLOUD_VARIABLES[login.cloud], strict=True)
+    }
+    steps = [_login_action(login.cloud, with_, id=CLOUD_LOGIN_STEP)]
+    if login.registry is not None:
+        steps.append({"run": registry_login(login.cloud, login.registry)})
+    return steps
+
+
 def _fetch_steps(store: SecretStore | None, secrets: Sequence[Secret]) -> list[dict[str, Any]]:
     """The steps that log in to the store and read the secrets (none for CI secrets)."""
     if store is None or store.provider is SecretProvider.CI:
@@ -359,7 +400,7 @@ def _fetch_steps(store: SecretStore | None, secrets: Sequence[Secret]) -> list[d
         )
         login["allow-no-subscriptions"] = True
         return [
-            {"uses": AZURE_LOGIN.uses, "with": login},
+            _login_action("azure", login),
             {
                 "id": SECRET_STEP,
                 "env": {"KEY_VAULT": store.need("vault"), STORE_REFS: format_refs(secrets)},
@@ -377,7 +418,7 @@ def _fetch_steps(store: SecretStore | None, secrets: Sequence[Secret]) -> list[d
         )
         creds |= {"role-to-assume": store.need("role_arn"), "aws-region": store.need("region")}
         return [
-            {"uses": AWS_CREDENTIALS.uses, "with": creds},
+            _login_action("aws", creds),
             {
                 "id": SECRET_STEP,
                 "uses": AWS_SECRETS.uses,
@@ -396,7 +437,7 @@ def _fetch_steps(store: SecretStore | None, secrets: Sequence[Secret]) -> list[d
         }
     )
     return [
-        {"uses": GCP_AUTH.uses, "with": auth},
+        _login_action("gcp", auth),
         {
             "id": SECRET_STEP,
             "uses": GCP_SECRETS.uses,
@@ -604,10 +645,19 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
     store = _Store()
     caches: list[Cache] = []
     artifacts = None
+    cloud: str | None = None
+    registry: str | None = None
     for raw_step in raw.get("steps") or ():
         step = _mapping(raw_step)
         uses = str(step.get("uses", "")).partition("@")[0]
         with_ = _mapping(step.get("with"))
+        if step.get("id") == CLOUD_LOGIN_STEP and uses in _CLOUD_OF:
+            cloud = _CLOUD_OF[uses]
+            continue
+        registry_login_ = parse_registry_login(str(step["run"])) if "run" in step else None
+        if registry_login_ is not None:
+            registry = registry_login_[1]
+            continue
         if _parse_secret_step(step, uses, store):
             continue
         if "run" in step:
@@ -663,6 +713,7 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
         artifacts=artifacts,
         caches=tuple(caches),
         oidc=permissions.get("id-token") == "write",
+        cloud_login=CloudLogin(cloud=cloud, registry=registry) if cloud is not None else None,
         exclusive="concurrency" in raw,
         allow_failure=raw.get("continue-on-error") is True,
     )
@@ -735,6 +786,9 @@ def expressible(pipelines: Sequence[Pipeline]) -> tuple[Pipeline, ...]:
                 else None,
                 store=_carried(j.store),
                 oidc=j.oidc or (j.store is not None and j.store.token_login),
+                cloud_login=replace(j.cloud_login, service_connection=None)
+                if j.cloud_login is not None
+                else None,
             )
             for j in p.jobs
         )

@@ -26,6 +26,7 @@ from typing import Any
 from mlopsgen.pipeline.model import (
     Artifacts,
     Cache,
+    CloudLogin,
     Environment,
     Job,
     JobKind,
@@ -37,7 +38,15 @@ from mlopsgen.pipeline.model import (
     SecretStore,
     Triggers,
 )
-from mlopsgen.platforms.base import AWS_AUDIENCE, AZURE_AUDIENCE, PipelineParseError
+from mlopsgen.platforms.base import (
+    AWS_AUDIENCE,
+    AZURE_AUDIENCE,
+    PipelineParseError,
+    federated_login,
+    login_position,
+    parse_registry_login,
+    registry_login,
+)
 from mlopsgen.spec.secrets import gcp_provider_parts, vault_ref_parts
 
 __all__ = [
@@ -91,6 +100,14 @@ SCHEDULE_VAR = "MLOPSGEN_SCHEDULE"
 _SCHEDULE_ID = re.compile(r" && \$" + SCHEDULE_VAR + r' == "([a-z0-9-]+)"')
 _CRON_VAR = "PIPELINE_SCHEDULE"
 _OIDC_VARIABLE = "ID_TOKEN"
+#: The ID token a job logs in to deploy.cloud with, and its audience per cloud (GitLab
+#: expands the variable in ``aud``).
+CLOUD_TOKEN = "CLOUD_ID_TOKEN"  # noqa: S105 - a variable name, not a value
+_CLOUD_AUDIENCES: Mapping[str, str] = {
+    "azure": AZURE_AUDIENCE,
+    "aws": AWS_AUDIENCE,
+    "gcp": "https://iam.googleapis.com/$GCP_WORKLOAD_IDENTITY_PROVIDER",
+}
 #: The ID token each secret provider's ``secrets:`` entries log in with.
 STORE_TOKENS: Mapping[SecretProvider, str] = {
     SecretProvider.VAULT: "VAULT_ID_TOKEN",
@@ -298,7 +315,9 @@ def _job(job: Job, *, scheduled: str | None, exclude_schedule: bool) -> dict[str
         job.store if job.store is not None and job.store.provider is not SecretProvider.CI else None
     )
     tokens: dict[str, Any] = {}
-    if job.oidc:
+    if job.cloud_login is not None:
+        tokens[CLOUD_TOKEN] = {"aud": _CLOUD_AUDIENCES[job.cloud_login.cloud]}
+    elif job.oidc:
         tokens[_OIDC_VARIABLE] = {"aud": "$CI_SERVER_URL"}
     if store is not None:
         tokens[STORE_TOKENS[store.provider]] = {"aud": _store_audience(store)}
@@ -318,7 +337,7 @@ def _job(job: Job, *, scheduled: str | None, exclude_schedule: bool) -> dict[str
             {"key": {"files": list(c.key_files), "prefix": c.name}, "paths": [c.path]}
             for c in job.caches
         ]
-    out["script"] = list(job.commands)
+    out["script"] = _script(job)
     if job.artifacts is not None:
         art: dict[str, Any] = {
             "paths": list(job.artifacts.paths),
@@ -328,6 +347,39 @@ def _job(job: Job, *, scheduled: str | None, exclude_schedule: bool) -> dict[str
             art["when"] = "always"
         out["artifacts"] = art
     return out
+
+
+def _login_lines(login: CloudLogin) -> tuple[str, ...]:
+    registry = (registry_login(login.cloud, login.registry),) if login.registry else ()
+    return (*federated_login(login.cloud, CLOUD_TOKEN), *registry)
+
+
+def _script(job: Job) -> list[str]:
+    """The job's commands, with the cloud login after ``make install`` (one shell runs all)."""
+    if job.cloud_login is None:
+        return list(job.commands)
+    at = login_position(job.commands)
+    return [*job.commands[:at], *_login_lines(job.cloud_login), *job.commands[at:]]
+
+
+def _parse_login(
+    raw: dict[str, Any], script: tuple[str, ...]
+) -> tuple[CloudLogin | None, tuple[str, ...]]:
+    """The cloud login of a job (its :data:`CLOUD_TOKEN` and login lines), and the rest."""
+    aud = _map(_map(raw.get("id_tokens")).get(CLOUD_TOKEN)).get("aud")
+    cloud = next((c for c, a in _CLOUD_AUDIENCES.items() if a == aud), None)
+    if cloud is None:
+        return None, script
+    lines = set(federated_login(cloud, CLOUD_TOKEN))
+    registry = None
+    rest = []
+    for line in script:
+        found = parse_registry_login(line)
+        if found is not None and found[0] == cloud:
+            registry = found[1]
+        elif line not in lines:
+            rest.append(line)
+    return CloudLogin(cloud=cloud, registry=registry), tuple(rest)
 
 
 def gcp_audience(workload_identity_provider: str) -> str:
@@ -578,10 +630,13 @@ def _parse_job(
         if isinstance(c.get("key"), dict)
     )
     script = raw.get("script")
+    login, commands = _parse_login(
+        raw, (script,) if isinstance(script, str) else tuple(str(s) for s in script or ())
+    )
     job = Job(
         id=key,
         kind=JobKind(stage) if stage in set(JobKind) else JobKind.OTHER,
-        commands=(script,) if isinstance(script, str) else tuple(str(s) for s in script or ()),
+        commands=commands,
         needs=needs,
         rule=rule,
         timeout_minutes=_minutes(raw.get("timeout", "60 minutes")),
@@ -592,6 +647,7 @@ def _parse_job(
         artifacts=artifacts,
         caches=caches,
         oidc=bool(set(_map(raw.get("id_tokens"))) - _store_tokens(raw)),
+        cloud_login=login,
         exclusive="resource_group" in raw,
         allow_failure=raw.get("allow_failure", manual) is True,
     )
@@ -715,6 +771,8 @@ _CARRIED: Mapping[SecretProvider, frozenset[str]] = {
 
 
 def _expressible_job(job: Job) -> Job:
+    if job.cloud_login is not None:
+        job = replace(job, cloud_login=replace(job.cloud_login, service_connection=None))
     store = job.store
     if store is None:
         return job

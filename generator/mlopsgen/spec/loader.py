@@ -20,6 +20,8 @@ from mlopsgen.resources import REPO_PACKS_DIR, builtin_packs, find_pack
 from mlopsgen.spec.cron import cron_problem
 from mlopsgen.spec.model import (
     CI,
+    REGISTRY_EXAMPLES,
+    REGISTRY_HOSTS,
     Champion,
     Data,
     Deploy,
@@ -42,6 +44,7 @@ from mlopsgen.spec.model import (
     Spec,
     Triggers,
     Waiver,
+    registry_host,
 )
 from mlopsgen.spec.schema import apply_defaults, load_schema
 from mlopsgen.spec.secrets import (
@@ -427,6 +430,7 @@ def _semantic_problems(
                 )
 
     yield from _secret_problems(data, doc, filename)
+    yield from _registry_problems(data, doc, filename)
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
@@ -469,6 +473,43 @@ def _semantic_problems(
 
 
 #: The settings section of each provider.
+def _registry_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """``deploy.registry``: set exactly when a webservice ships to a cloud, on its registry."""
+    deploy = data["deploy"]
+    cloud, registry = deploy["cloud"], deploy.get("registry")
+    if registry is not None and deploy["target"] != "webservice":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "registry"),
+            f"deploy.registry is set, but deploy.target {deploy['target']} ships no image",
+            "remove deploy.registry, or set deploy.target: webservice",
+        )
+    elif registry is None and deploy["target"] == "webservice" and cloud != "none":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "cloud"),
+            f"deploy.target webservice on cloud {cloud} needs deploy.registry, the image "
+            "repository the container-image job pushes to",
+            f"add e.g. registry: {REGISTRY_EXAMPLES[cloud]}",
+        )
+    elif registry is not None and cloud != "none":
+        host = registry_host(registry)
+        if not REGISTRY_HOSTS[cloud].fullmatch(host):
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "registry"),
+                f"registry host {host!r} is not a registry of the {cloud} cloud "
+                f"(expected {REGISTRY_HOSTS[cloud].pattern})",
+                f"the CI logs in to {cloud} through OIDC; use its registry, "
+                f"e.g. {REGISTRY_EXAMPLES[cloud]}",
+            )
+
+
 _SECTIONS = {
     SecretProvider.VAULT: "vault",
     SecretProvider.AZURE_KEYVAULT: "azure_keyvault",
@@ -759,6 +800,9 @@ def _build(d: dict[str, Any]) -> Spec:
                 Environment(name=e["name"], approval=e["approval"], url=e.get("url"))
                 for e in deploy["environments"]
             ),
+            registry=deploy.get("registry"),
+            service_connection=deploy.get("service_connection")
+            or f"{p.get('slug') or derive_slug(p['name'])}-deploy",
         ),
         monitoring=Monitoring(
             drift=Drift(

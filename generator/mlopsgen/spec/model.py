@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
     "CI",
+    "REGISTRY_EXAMPLES",
+    "REGISTRY_HOSTS",
     "Champion",
     "Data",
     "Deploy",
@@ -31,6 +34,7 @@ __all__ = [
     "Spec",
     "Triggers",
     "Waiver",
+    "registry_host",
 ]
 
 
@@ -232,6 +236,30 @@ class Deploy:
     edge_max_bundle_kb: int
     batch_schedule: str
     environments: tuple[Environment, ...]
+    #: Image repository prefix (``host/path``) the image is pushed to; None without one.
+    registry: str | None = None
+    #: The Azure Pipelines service connection that ``cloud: azure`` logs in through.
+    service_connection: str = ""
+
+
+#: The registry hosts each cloud's OIDC login can push to: Azure Container Registry,
+#: Amazon ECR (the region is part of the host) and Artifact Registry or Container Registry.
+REGISTRY_HOSTS: Mapping[str, re.Pattern[str]] = {
+    "azure": re.compile(r"[a-z0-9]{5,50}\.azurecr\.io"),
+    "aws": re.compile(r"[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com"),
+    "gcp": re.compile(r"([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)"),
+}
+#: An example registry per cloud, for hints.
+REGISTRY_EXAMPLES: Mapping[str, str] = {
+    "azure": "myregistry.azurecr.io/ml",
+    "aws": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ml",
+    "gcp": "europe-west1-docker.pkg.dev/my-project/ml",
+}
+
+
+def registry_host(registry: str) -> str:
+    """The host of an image repository prefix (``myacr.azurecr.io/ml`` -> ``myacr.azurecr.io``)."""
+    return registry.partition("/")[0]
 
 
 @dataclass(frozen=True)

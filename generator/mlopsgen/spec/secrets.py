@@ -223,6 +223,8 @@ _STRUCTURED = (
         r"/?([A-Za-z0-9._-]+/)*[A-Za-z0-9_.]+-[0-9][A-Za-z0-9_.+!]*(-[0-9][A-Za-z0-9_]*)?"
         r"-(py|cp|pp)[0-9]+(\.(py|cp|pp)[0-9]+)*-[a-z0-9_.]+-[a-z0-9_.]+\.whl"
     ),
+    # Host names, with a path: image registries (europe-west1-docker.pkg.dev/proj/ml)
+    re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+(/[a-z0-9._-]+)*"),
 )
 #: A piece of an identifier made of one word or number: ``registry``, ``2024``, ``PROD``,
 #: ``workloadIdentityPools``, or a word and a number (``p1``, ``v2``, ``ec2``);

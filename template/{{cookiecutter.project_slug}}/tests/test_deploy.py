@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -137,6 +138,17 @@ def _plan(released: Path, target: str, cloud: str, environ: dict[str, str]) -> d
     )
 
 
+DIGEST = "sha256:" + "ab" * 32
+REPOSITORY = f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/{deploy.IMAGE_NAME}"
+
+
+def _record_image(root: Path, record: Any) -> None:
+    """Write dist/image.json as the container-image job does (record as given)."""
+    path = root.parent / "dist" / deploy.IMAGE_RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(record if isinstance(record, str) else json.dumps(record), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("cloud", "update"),
     [
@@ -146,20 +158,67 @@ def _plan(released: Path, target: str, cloud: str, environ: dict[str, str]) -> d
         ("gcp", ["gcloud", "run", "deploy", "svc", "--image", "{image}", "--region"]),
     ],
 )
-def test_a_webservice_pushes_the_image_and_updates_the_service(
+def test_a_webservice_deploys_the_recorded_image_by_digest(
     released: Path, cloud: str, update: list[str] | None
 ) -> None:
+    _record_image(released, {"image": REPOSITORY, "digest": DIGEST})
     plan = _plan(released, "webservice", cloud, ENVIRON)
-    image = f"registry.example.invalid/ml/{deploy.IMAGE_NAME}:{COMMIT[:12]}"
+    image = f"{REPOSITORY}@{DIGEST}"
     assert plan.destination == image
-    assert plan.commands[0][:4] == ("docker", "build", "-t", image)
-    assert ("docker", "push", image) in plan.commands
+    # The image CI built and scanned ships: a deploy never builds or pushes one.
+    assert not any(c[0] == "docker" for c in plan.commands)
     if update is None:
-        assert all(c[0] == "docker" for c in plan.commands)
+        assert plan.commands == ()
     else:
         expected = [image if part == "{image}" else part for part in update]
         assert list(plan.commands[-1][: len(expected)]) == expected
+    if cloud == "aws":
+        get, put, _ = plan.commands
+        assert f"imageDigest={DIGEST}" in get and "--region" in get
+        assert put[-2:] == ("--image-manifest", deploy.PREVIOUS_OUTPUT)
     assert plan.smoke_url == STAGING["url"]
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        (None, "not found; run `make image` first"),
+        ("{", "not valid JSON"),
+        ({"image": REPOSITORY}, "expected"),
+        ({"image": REPOSITORY, "digest": "latest"}, "is not a sha256 digest"),
+        ({"image": f"{REPOSITORY}@{DIGEST}", "digest": DIGEST}, "expected"),
+    ],
+)
+def test_a_missing_or_malformed_image_record_is_refused(
+    released: Path, record: Any, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit_spec(released, deploy={"target": "webservice", "cloud": "none"})
+    if record is not None:
+        _record_image(released, record)
+    with pytest.raises(TaskError, match=re.escape(problem)):
+        deploy.read_image(load_settings(released))
+    assert deploy.main(["--spec", str(released), "--env", "staging"]) == 2
+    assert "image.json" in capsys.readouterr().err
+
+
+def test_the_image_is_pushed_once_and_its_digest_recorded(
+    released: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit_spec(released, deploy={"target": "webservice", "registry": "registry.example.invalid/ml"})
+    ran: list[tuple[str, ...]] = []
+
+    def buildx(commands: tuple[tuple[str, ...], ...], cwd: Path) -> None:
+        (command,) = commands
+        ran.append(command)
+        metadata = Path(command[command.index("--metadata-file") + 1])
+        metadata.write_text(json.dumps({"containerimage.digest": DIGEST}), encoding="utf-8")
+
+    monkeypatch.setattr(deploy, "run_commands", buildx)
+    settings = load_settings(released)
+    pushed = deploy.build_image(settings, version="1.2.3", commit=COMMIT, environ={})
+    assert pushed == f"registry.example.invalid/ml/{deploy.IMAGE_NAME}@{DIGEST}"
+    assert ran[0][:4] == ("docker", "buildx", "build", "--push")
+    assert deploy.read_image(settings) == pushed
 
 
 @pytest.mark.parametrize(
@@ -191,10 +250,12 @@ def test_batch_and_edge_upload_the_release(
 
 def test_a_missing_variable_is_named(released: Path) -> None:
     environ = {k: v for k, v in ENVIRON.items() if k != "DEPLOY_STAGING_SERVICE"}
+    _record_image(released, {"image": REPOSITORY, "digest": DIGEST})
     with pytest.raises(TaskError, match=r"\$DEPLOY_STAGING_SERVICE is not set"):
         _plan(released, "webservice", "azure", environ)
     with pytest.raises(TaskError, match=r"\$IMAGE_REGISTRY is not set"):
-        _plan(released, "webservice", "none", {})
+        edit_spec(released, deploy={"target": "webservice", "cloud": "none"})
+        deploy.image_repository(load_settings(released), {})
 
 
 def test_variables_are_named_after_the_environment() -> None:

@@ -4,13 +4,16 @@
    the model that was evaluated and recorded (its SHA-256 equals the one in
    reports/lineage.json and reports/metrics.json): an ungated or swapped model never ships.
 2. Write dist/release-<env>.json: version, git commit, model and data hashes, target.
-3. Ship it with the CLI of deploy.cloud. webservice: docker build and push to
-   $IMAGE_REGISTRY, update the service (az containerapp update, aws ecs update-service,
-   gcloud run deploy; cloud none: push only), then GET <url>/health when the environment
-   has a url. batch (wheel, model, spec, contract) and edge (dist/model-bundle.tar.gz):
-   upload to storage (az storage blob upload-batch, aws s3 cp, gcloud storage rsync;
-   cloud none: copy to $RELEASE_DIR). Names come from environment variables
-   (DEPLOY_<ENV>_SERVICE, ...: see the README); a missing variable or CLI is named.
+3. Ship it with the CLI of deploy.cloud. webservice: the image `make image` built and
+   pushed once (`--build-image`: docker buildx build --push to deploy.registry, else
+   $IMAGE_REGISTRY; its digest goes to dist/image.json), deployed by digest, never
+   rebuilt: update the service (az containerapp update, aws ecr put-image of the
+   environment's tag + ecs update-service, gcloud run deploy; cloud none: nothing more),
+   then GET <url>/health when the environment has a url. batch (wheel, model, spec,
+   contract) and edge (dist/model-bundle.tar.gz): upload to storage (az storage blob
+   upload-batch, aws s3 cp, gcloud storage rsync; cloud none: copy to $RELEASE_DIR).
+   Names come from environment variables (DEPLOY_<ENV>_SERVICE, ...: see the README);
+   a missing variable or CLI is named.
 Exit status: 0 deployed, 1 refused or a deploy step failed, 2 usage or setup error.
 """
 
@@ -39,6 +42,11 @@ IMAGE_NAME = "{{ cookiecutter.project_slug }}"
 EDGE_BUNDLE = "model-bundle.tar.gz"
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION")
 DEFAULT_SMOKE_TIMEOUT = 300
+#: What `make image` pushed: {"image": "<registry>/<name>", "digest": "sha256:..."}.
+IMAGE_RECORD = "image.json"
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+#: In a command, stands for the output of the command before it (ECR's image manifest).
+PREVIOUS_OUTPUT = "{previous-output}"
 
 
 class Refused(Exception):
@@ -166,22 +174,82 @@ def _release_files(settings: Settings, spec: Path, version: str) -> dict[str, Pa
     }
 
 
+def image_repository(settings: Settings, environ: Mapping[str, str]) -> str:
+    """Where the image is pushed: deploy.registry (else $IMAGE_REGISTRY) / the project."""
+    registry = settings.registry or _need(
+        environ, "IMAGE_REGISTRY", "the registry the image is pushed to (or set deploy.registry)"
+    )
+    return f"{registry.rstrip('/')}/{IMAGE_NAME}"
+
+
+def read_image(settings: Settings) -> str:
+    """The image `make image` pushed, by digest (``<repository>@sha256:...``).
+
+    TaskError when dist/image.json is missing or malformed: a deploy never rebuilds.
+    """
+    path = settings.dist_dir / IMAGE_RECORD
+    hint = "run `make image` first (in CI, the container-image job's artifact)"
+    record = _json(path, settings, hint)
+    image = record.get("image") if isinstance(record, dict) else None
+    digest = record.get("digest") if isinstance(record, dict) else None
+    if not isinstance(image, str) or not image or "@" in image or not isinstance(digest, str):
+        raise TaskError(
+            f'{settings.display(path)}: expected a JSON object with "image" '
+            f'(<registry>/<name>) and "digest" (sha256:<64 hex>); {hint}'
+        )
+    if not _DIGEST.fullmatch(digest):
+        raise TaskError(f"{settings.display(path)}: {digest!r} is not a sha256 digest; {hint}")
+    return f"{image}@{digest}"
+
+
+def build_image(
+    settings: Settings, *, version: str, commit: str, environ: Mapping[str, str]
+) -> str:
+    """Build and push the image once; record its digest in dist/image.json; return it."""
+    repository = image_repository(settings, environ)
+    metadata = settings.dist_dir / "image-metadata.json"
+    metadata.parent.mkdir(parents=True, exist_ok=True)
+    tags = (f"{repository}:{version}", f"{repository}:{commit[:12]}")
+    command = ("docker", "buildx", "build", "--push", "--metadata-file", str(metadata))
+    run_commands((command + tuple(a for t in tags for a in ("-t", t)) + (".",),), settings.root)
+    digest = _json(metadata, settings, "docker buildx wrote no metadata").get(
+        "containerimage.digest"
+    )
+    record = {"image": repository, "digest": digest, "tags": list(tags)}
+    path = settings.dist_dir / IMAGE_RECORD
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return read_image(settings)  # refuses a digest buildx did not report
+
+
 def _service_update(
     cloud: str, environment: Environment, image: str, environ: Mapping[str, str]
-) -> tuple[str, ...] | None:
+) -> tuple[tuple[str, ...], ...]:
     if cloud == "none":
-        return None
+        return ()
     service = _need(environ, variable(environment, "SERVICE"), f"the {cloud} service to update")
     if cloud == "azure":
         group = _need(environ, variable(environment, "RESOURCE_GROUP"), "its resource group")
         options = ("--name", service, "--resource-group", group, "--image", image)
-        return ("az", "containerapp", "update", *options)
+        return (("az", "containerapp", "update", *options),)
     if cloud == "aws":
+        # ECS has no image flag: its task definition runs the environment's tag, which is
+        # moved to the pushed digest in ECR (no docker pull, build or push).
         cluster = _need(environ, variable(environment, "CLUSTER"), "the ECS cluster")
-        options = ("--cluster", cluster, "--service", service, "--force-new-deployment")
-        return ("aws", "ecs", "update-service", *options)
+        repository, _, digest = image.partition("@")
+        host, _, name = repository.partition("/")
+        region = host.split(".")[3] if host.count(".") >= 5 else ""
+        where = ("--region", region) if region else ()
+        return (
+            ("aws", "ecr", "batch-get-image", *where, "--repository-name", name)
+            + ("--image-ids", f"imageDigest={digest}", "--query", "images[0].imageManifest")
+            + ("--output", "text"),
+            ("aws", "ecr", "put-image", *where, "--repository-name", name)
+            + ("--image-tag", environment.name, "--image-manifest", PREVIOUS_OUTPUT),
+            ("aws", "ecs", "update-service", "--cluster", cluster, "--service", service)
+            + ("--force-new-deployment",),
+        )
     region = _need(environ, variable(environment, "REGION"), "the Cloud Run region")
-    return ("gcloud", "run", "deploy", service, "--image", image, "--region", region, "--quiet")
+    return (("gcloud", "run", "deploy", service, "--image", image, "--region", region, "--quiet"),)
 
 
 def _upload(
@@ -213,16 +281,9 @@ def plan_release(
     """The commands that ship this release for deploy.target and deploy.cloud."""
     cloud, env = settings.cloud, environment.name
     if settings.deploy_target == "webservice":
-        registry = _need(environ, "IMAGE_REGISTRY", "the registry the image is pushed to")
-        repository = f"{registry.rstrip('/')}/{IMAGE_NAME}"
-        image = f"{repository}:{commit[:12]}"
-        # ECS has no image flag: its task definition runs the environment's tag.
-        tags = [image, f"{repository}:{env}"] if cloud == "aws" else [image]
-        commands = [("docker", "build", *(a for t in tags for a in ("-t", t)), ".")]
-        commands += [("docker", "push", tag) for tag in tags]
-        update = _service_update(cloud, environment, image, environ)
-        commands += [update] if update else []
-        return Plan(image, tuple(commands), smoke_url=environment.url)
+        image = read_image(settings)  # the image CI built and scanned, by digest
+        commands = _service_update(cloud, environment, image, environ)
+        return Plan(image, commands, smoke_url=environment.url)
     files = _release_files(settings, spec, version)
     prefix = f"{IMAGE_NAME}/{env}/{version}-{commit[:12]}"
     if cloud == "none":
@@ -268,13 +329,22 @@ def resolve(commands: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
 
 
 def run_commands(commands: tuple[tuple[str, ...], ...], cwd: Path) -> None:
-    """Run each command in order; stop at the first that fails."""
+    """Run each command in order; stop at the first that fails.
+
+    A command that holds PREVIOUS_OUTPUT gets the output of the one before it there.
+    """
+    previous = ""
     for command, shown in zip(resolve(commands), commands, strict=True):
         print(f"$ {shlex.join(shown)}", flush=True)
+        argv = [previous if part == PREVIOUS_OUTPUT else part for part in command]
         # Safe: argument lists from the spec and the deploy variables; no shell.
-        status = subprocess.run(command, cwd=cwd, check=False).returncode  # noqa: S603  # nosec B603
-        if status != 0:
-            raise Failed(f"`{shlex.join(shown)}` exited {status}")
+        done = subprocess.run(  # noqa: S603  # nosec B603
+            argv, cwd=cwd, check=False, stdout=subprocess.PIPE, text=True
+        )
+        print(done.stdout, end="", flush=True)
+        if done.returncode != 0:
+            raise Failed(f"`{shlex.join(shown)}` exited {done.returncode}")
+        previous = done.stdout.strip()
 
 
 def smoke_test(
@@ -341,10 +411,22 @@ def deploy(settings: Settings, environment: Environment, spec: Path) -> dict[str
 def main(argv: list[str] | None = None) -> int:
     """Deploy to the environment named by --env."""
     parser = task_parser(__doc__.splitlines()[0])
-    parser.add_argument("--env", required=True, help="a name from deploy.environments")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--env", help="a name from deploy.environments")
+    target.add_argument(
+        "--build-image",
+        action="store_true",
+        help="build and push the serving image once; record its digest in dist/image.json",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.spec)
+        if args.build_image:
+            version = project_version(settings.root)
+            commit = release_commit(settings.root, os.environ)
+            pushed = build_image(settings, version=version, commit=commit, environ=os.environ)
+            print(f"pushed {pushed} -> {settings.display(settings.dist_dir / IMAGE_RECORD)}")
+            return 0
         environment = settings.environment(args.env)
         record = deploy(settings, environment, Path(args.spec))
     except Refused as exc:

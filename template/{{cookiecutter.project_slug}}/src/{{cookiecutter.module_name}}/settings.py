@@ -127,6 +127,8 @@ class Settings:
     champion_baseline: Path
     deploy_target: str
     cloud: str
+    #: deploy.registry: the image repository prefix `make image` pushes to (or None).
+    registry: str | None
     environments: tuple[Environment, ...]
     max_bundle_kb: int
     drift_method: str
@@ -290,6 +292,9 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
         ),
         cloud=_choice(deploy.get("cloud", DEFAULT_CLOUD), CLOUDS, "deploy.cloud"),
+        registry=None
+        if deploy.get("registry") is None
+        else _text(deploy["registry"], "deploy.registry"),
         environments=_environments(deploy.get("environments", [])),
         max_bundle_kb=_integer(
             edge.get("max_bundle_kb", DEFAULT_MAX_BUNDLE_KB), "deploy.edge.max_bundle_kb", low=1
