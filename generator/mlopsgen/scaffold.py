@@ -33,6 +33,7 @@ CONTEXT_KEYS = (
     "secrets_scan_tool",
     "data_versioning",
     "secrets",
+    "azureml",
     "mlopsgen_version",
     "mlopsgen_install",
 )
@@ -68,6 +69,9 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
                 for item in spec.secrets.items
             ],
         },
+        # compute.engine azureml: the workspace `make aml-train` and `make aml-register` use
+        # (empty otherwise: no Azure ML targets), and whether the model is registered there.
+        "azureml": _azureml(spec),
         # The Makefile's MLOPSGEN pin: `make check` installs the version that rendered it.
         "mlopsgen_version": __version__,
         # Where `make check` installs mlopsgen from (ci.mlopsgen): the Makefile's MLOPSGEN
@@ -84,6 +88,18 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
     context.update({k: v for k, v in declared.items() if k.startswith("_")})
     context["_spec_text"] = spec_text
     return context
+
+
+def _azureml(spec: Spec) -> dict[str, str]:
+    aml = spec.compute.azureml
+    if spec.compute.engine != "azureml" or aml is None:
+        return {}
+    return {
+        "subscription_id": aml.subscription_id,
+        "resource_group": aml.resource_group,
+        "workspace": aml.workspace,
+        "model_name": spec.project.slug.replace("_", "-"),
+    }
 
 
 def render_scaffold(spec: Spec, spec_text: str, staging: Path) -> Path:

@@ -73,6 +73,8 @@ MAKE_TARGETS = (
     "drift",
     "retrain-on-drift",
     "batch-score",
+    "aml-train",
+    "aml-register",
 )
 
 #: What ``make install`` runs outside a virtualenv, spelled out in every job: a virtualenv,
@@ -254,6 +256,40 @@ def _cloud_login(spec: Spec, *, registry: bool) -> CloudLogin | None:
     return CloudLogin(cloud=cloud, registry=host, service_connection=connection)
 
 
+def _azureml_login(spec: Spec) -> CloudLogin:
+    """The OIDC login to Azure of the jobs that call ``az ml`` (compute.engine azureml)."""
+    return CloudLogin(cloud="azure", service_connection=spec.deploy.service_connection)
+
+
+def _train(spec: Spec) -> Job:
+    """``make train`` on the runner; with ``compute.engine: azureml``, ``make aml-train``.
+
+    ``make aml-train`` submits azureml/pipeline.yml (``az ml job create --stream``), waits
+    for it within the job's timeout and downloads the model and the reports; evaluate, the
+    model gate and the lineage then run in CI on what the cluster trained.
+    """
+    if spec.compute.engine == "azureml":
+        return _job(
+            spec,
+            "train",
+            JobKind.TRAIN,
+            ("aml-train",),
+            needs=("data-validate",),
+            timeout=120,
+            artifacts=_MODEL,
+            login=_azureml_login(spec),
+        )
+    return _job(
+        spec,
+        "train",
+        JobKind.TRAIN,
+        ("train",),
+        needs=("data-validate",),
+        timeout=60,
+        artifacts=_MODEL,
+    )
+
+
 def _main(spec: Spec) -> Pipeline:
     security = ("sast", "audit-deps", "secrets-scan")
     jobs = [
@@ -307,15 +343,7 @@ def _main(spec: Spec) -> Pipeline:
             timeout=15,
             artifacts=_REPORTS,
         ),
-        _job(
-            spec,
-            "train",
-            JobKind.TRAIN,
-            ("train",),
-            needs=("data-validate",),
-            timeout=60,
-            artifacts=_MODEL,
-        ),
+        _train(spec),
         _job(
             spec,
             "evaluate",
@@ -357,6 +385,20 @@ def _main(spec: Spec) -> Pipeline:
             artifacts=Artifacts(paths=("dist/", "models/", "reports/"), expire_days=30),
         )
     )
+    if spec.model.registry == "azureml":
+        # Its own job: the build runs without a cloud session, and only the gated, scanned
+        # model of the package job is registered in the workspace.
+        jobs.append(
+            _job(
+                spec,
+                "register-model",
+                JobKind.PACKAGE,
+                ("aml-register",),
+                needs=("package",),
+                timeout=15,
+                login=_azureml_login(spec),
+            )
+        )
     shipped: tuple[str, ...] = ("package",)
     if spec.deploy.target is DeployTarget.WEBSERVICE:
         # The container image is its own job: it needs a Docker engine, the wheel does not.

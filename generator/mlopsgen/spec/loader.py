@@ -22,7 +22,9 @@ from mlopsgen.spec.model import (
     CI,
     REGISTRY_EXAMPLES,
     REGISTRY_HOSTS,
+    AzureML,
     Champion,
+    Compute,
     Data,
     Deploy,
     DeployTarget,
@@ -434,6 +436,7 @@ def _semantic_problems(
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
+    yield from _compute_problems(data, doc, filename)
 
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
@@ -717,6 +720,59 @@ def _slo_problems(
             )
 
 
+def _compute_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """``compute.azureml`` goes with ``engine: azureml``; so does ``model.registry: azureml``."""
+    compute = data["compute"]
+    engine, azureml = compute["engine"], compute.get("azureml")
+    example = (
+        "azureml: {subscription_id: <GUID>, resource_group: ml-rg, workspace: ml-ws, "
+        "compute: cpu-cluster, environment_image: mcr.microsoft.com/azureml/"
+        "openmpi4.1.0-ubuntu22.04:20240709.v1}"
+    )
+    if engine == "azureml" and azureml is None:
+        yield _at(
+            doc,
+            filename,
+            ("compute", "engine"),
+            "compute.engine azureml needs compute.azureml: the workspace and the compute "
+            "cluster the pipeline job runs on",
+            f"add under compute: {example}",
+        )
+    elif azureml is not None and engine != "azureml":
+        yield _at(
+            doc,
+            filename,
+            ("compute", "azureml"),
+            f"compute.azureml is set, but compute.engine is {engine!r}: nothing would use it",
+            "set compute.engine: azureml, or remove compute.azureml",
+            key=True,
+        )
+    if azureml is not None and not _PINNED_IMAGE.search(azureml["environment_image"]):
+        yield _at(
+            doc,
+            filename,
+            ("compute", "azureml", "environment_image"),
+            f"environment image {azureml['environment_image']!r} is not pinned: it has no "
+            "tag and no digest",
+            "add a tag (image:20240709.v1) or a digest (image@sha256:<64 hex digits>)",
+        )
+    if data["model"]["registry"] == "azureml" and engine != "azureml":
+        yield _at(
+            doc,
+            filename,
+            ("model", "registry"),
+            "model.registry azureml registers the model in the Azure ML workspace of "
+            f"compute.azureml, and compute.engine is {engine!r}",
+            "set compute.engine: azureml with compute.azureml, or choose another registry",
+        )
+
+
+#: A tag after the last path segment, or a digest.
+_PINNED_IMAGE = re.compile(r"(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[0-9a-f]{64})$")
+
+
 # --- the typed model ---------------------------------------------------------------------
 
 
@@ -813,6 +869,10 @@ def _build(d: dict[str, Any]) -> Spec:
                 batch=drift["batch"],
             ),
             slo=_slo(d, derive=p.get("slug") or derive_slug(p["name"])),
+        ),
+        compute=Compute(
+            engine=d["compute"]["engine"],
+            azureml=AzureML(**d["compute"]["azureml"]) if "azureml" in d["compute"] else None,
         ),
         policies=Policies(
             packs=tuple(d["policies"]["packs"]),

@@ -12,7 +12,9 @@ __all__ = [
     "CI",
     "REGISTRY_EXAMPLES",
     "REGISTRY_HOSTS",
+    "AzureML",
     "Champion",
+    "Compute",
     "Data",
     "Deploy",
     "DeployTarget",
@@ -317,6 +319,25 @@ class Policies:
 
 
 @dataclass(frozen=True)
+class AzureML:
+    """``compute.azureml:``: the Azure Machine Learning workspace and compute cluster."""
+
+    subscription_id: str
+    resource_group: str
+    workspace: str
+    compute: str
+    environment_image: str
+
+
+@dataclass(frozen=True)
+class Compute:
+    """``compute:``: where training runs; ``azureml`` is set exactly for ``engine: azureml``."""
+
+    engine: str = "local"
+    azureml: AzureML | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated spec with every default applied."""
 
@@ -330,3 +351,4 @@ class Spec:
     deploy: Deploy
     monitoring: Monitoring
     policies: Policies
+    compute: Compute = Compute()
