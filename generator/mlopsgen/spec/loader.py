@@ -654,9 +654,17 @@ def _mlopsgen_problems(
             )
 
 
+#: Fields whose GUID values are public identifiers (an Azure subscription ID names the
+#: subscription and grants nothing), not random secrets.
+_IDENTIFIERS = frozenset({("compute", "azureml", "subscription_id")})
+_GUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
 def _literal_secrets(value: Any, path: yamlio.JsonPath) -> Iterator[tuple[yamlio.JsonPath, str]]:
     """``(path, what it looks like)`` for each string in the spec that looks like a credential."""
     if isinstance(value, str):
+        if path in _IDENTIFIERS and _GUID.fullmatch(value):
+            return
         what = literal_secret(value)
         if what is not None:
             yield path, what
