@@ -288,3 +288,11 @@ def test_a_subscription_id_is_an_identifier_not_a_secret() -> None:
             "3f2b8c1e-5d4a-4e7b-9c1f-2a6d8e0b4c71}\n"
         )
     assert "literal secret" in caught.value.diagnostics[0].message
+
+
+def test_docs_compute_names_the_rendered_files_and_targets() -> None:
+    doc = (ROOT / "docs" / "compute.md").read_text(encoding="utf-8")
+    tasks = ",".join(task for task, _, _ in COMPONENTS)
+    assert f"`azureml/components/{{{tasks}}}.yml`" in doc
+    for text in (PIPELINE_PATH, ENVIRONMENT_PATH, "make aml-train", "make aml-register"):
+        assert text in doc
