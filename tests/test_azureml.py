@@ -296,3 +296,19 @@ def test_docs_compute_names_the_rendered_files_and_targets() -> None:
     assert f"`azureml/components/{{{tasks}}}.yml`" in doc
     for text in (PIPELINE_PATH, ENVIRONMENT_PATH, "make aml-train", "make aml-register"):
         assert text in doc
+
+
+@needs_make
+def test_aml_train_downloads_the_named_outputs_of_the_job(scaffold: Path) -> None:
+    """The Makefile copies out exactly the outputs azureml/pipeline.yml names."""
+    job = yamlio.load(
+        render_managed(load_spec(EXAMPLE)).files[PIPELINE_PATH], filename=PIPELINE_PATH
+    ).data
+    dry = subprocess.run(
+        ["make", "-n", "aml-train"], cwd=scaffold, capture_output=True, text=True, check=True
+    ).stdout
+    for output in ("model_train", "reports_evaluate"):
+        assert output in job["outputs"]
+        assert f"named-outputs/{output}/" in dry
+    assert "ml job create --file azureml/pipeline.yml --name credit_scoring-train-" in dry
+    assert " --stream " in dry
