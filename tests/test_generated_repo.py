@@ -400,9 +400,9 @@ runs = client.search_runs([experiment.experiment_id])
 model = client.get_registered_model(sys.argv[2])
 print(json.dumps({
     "runs": [run.info.run_id for run in runs],
-    "aliases": dict(model.aliases),
+    "aliases": {alias: str(version) for alias, version in model.aliases.items()},
     "versions": {
-        v.version: v.run_id for v in client.search_model_versions(f"name='{sys.argv[2]}'")
+        str(v.version): v.run_id for v in client.search_model_versions(f"name='{sys.argv[2]}'")
     },
 }))
 """
