@@ -32,6 +32,8 @@ CONTEXT_KEYS = (
     "sast_fail_on",
     "secrets_scan_tool",
     "data_versioning",
+    "model_tracking",
+    "model_registry",
     "secrets",
     "mlopsgen_version",
     "mlopsgen_install",
@@ -53,6 +55,10 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
         "sast_fail_on": spec.security.sast_fail_on,
         "secrets_scan_tool": spec.security.secrets_scan_tool,
         "data_versioning": spec.data.versioning,
+        # tracking mlflow adds mlflow to the dependencies and tracking.py; the model name and
+        # the alias are read from mlops.yaml at run time.
+        "model_tracking": spec.model.tracking,
+        "model_registry": spec.model.registry,
         # .env.example and the fallback mlops.yaml list them; the repository's own
         # secrets.py reads mlops.yaml at run time. A dict: cookiecutter's dict variable.
         "secrets": {

@@ -102,6 +102,8 @@ _SECRET_STAGE = {
     "train": "train",
     "retrain-on-drift": "train",
     "evaluate": "evaluate",
+    # The gate reads the champion's metrics from the model registry (model.registry mlflow).
+    "model-gate": "evaluate",
     "package": "package",
     "drift": "monitor",
     # The scheduled scoring run trains and gates its model (see _batch).

@@ -435,6 +435,16 @@ def _semantic_problems(
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
 
+    if data["model"]["registry"] == "mlflow" and data["model"]["tracking"] != "mlflow":
+        yield _at(
+            doc,
+            filename,
+            ("model", "registry"),
+            "registry mlflow registers the model of an MLflow run, and model.tracking is "
+            f"{data['model']['tracking']!r}",
+            "set model.tracking: mlflow too (or registry: none)",
+        )
+
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
         if low is not None and high is not None and low > high:
@@ -788,8 +798,13 @@ def _build(d: dict[str, Any]) -> Spec:
                 compare=model["champion"]["compare"],
                 max_regression=float(model["champion"]["max_regression"]),
                 baseline=model["champion"]["baseline"],
+                alias=model["champion"]["alias"],
             ),
+            tracking=model["tracking"],
             registry=model["registry"],
+            registered_model=model.get("registered_model")
+            or p.get("slug")
+            or derive_slug(p["name"]),
         ),
         deploy=Deploy(
             target=DeployTarget(deploy["target"]),

@@ -199,6 +199,7 @@ class Champion:
     compare: bool
     max_regression: float
     baseline: str
+    alias: str
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,14 @@ class Model:
     seed: int
     metrics: Mapping[str, MetricBound]
     champion: Champion
+    tracking: str
     registry: str
+    registered_model: str
+
+    @property
+    def mlflow(self) -> bool:
+        """Whether the generated repository tracks its runs in MLflow."""
+        return self.tracking == "mlflow"
 
 
 @dataclass(frozen=True)

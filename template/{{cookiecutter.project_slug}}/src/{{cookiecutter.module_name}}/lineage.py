@@ -75,7 +75,7 @@ def build_lineage(settings: Settings) -> dict[str, Any]:
     pipeline = joblib.load(settings.model_path)
     estimator = pipeline.named_steps["model"]
     evaluation = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return {
+    record: dict[str, Any] = {
         "project": settings.project_name,
         "data": {
             "sources": sources,
@@ -104,6 +104,14 @@ def build_lineage(settings: Settings) -> dict[str, Any]:
             "platform": platform.platform(),
         },
     }
+{%- if cookiecutter.model_tracking == 'mlflow' %}
+    if settings.tracking == "mlflow":
+        from .tracking import lineage_entry
+
+        # The run id now; the registered version once the package stage registers it.
+        record["mlflow"] = lineage_entry(settings)
+{%- endif %}
+    return record
 
 
 def main(argv: list[str] | None = None) -> int:
