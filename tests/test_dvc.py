@@ -119,7 +119,9 @@ def test_render_configures_the_remote_and_its_plugin(
     makefile = (root / "Makefile").read_text()
     assert "DATA_SOURCES := data/raw/train.csv\n" in makefile
     assert "data-pull: ##" in makefile
-    assert "\t$(PYTHON) -m dvc add $(DATA_SOURCES)\n\t$(PYTHON) -m dvc push\n" in makefile
+    assert "\t$(PYTHON) -m dvc pull $(DATA_SOURCES)\n" in makefile
+    push = "\t$(PYTHON) -m dvc add $(DATA_SOURCES)\n\t$(PYTHON) -m dvc push $(DATA_SOURCES)\n"
+    assert push in makefile
     assert f"remote: {remote}" in (root / "mlops.yaml").read_text()
 
 
