@@ -176,12 +176,19 @@ class Secrets:
 
 @dataclass(frozen=True)
 class Data:
-    """``data:``: sample set, sources, contract and versioning."""
+    """``data:``: sample set, sources, contract, versioning and the DVC remote."""
 
     sample: str
     sources: tuple[str, ...]
     contract: str
     versioning: str
+    #: The DVC remote (``data.remote``): set exactly when ``versioning`` is ``dvc``.
+    remote: str | None = None
+
+    @property
+    def dvc(self) -> bool:
+        """True when DVC tracks the sources (``versioning: dvc``)."""
+        return self.versioning == "dvc"
 
 
 @dataclass(frozen=True)
