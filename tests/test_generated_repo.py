@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -383,3 +386,66 @@ def test_lock_check_fails_on_a_dependency_added_without_make_lock(repo: Repo) ->
     finally:
         pyproject.write_text(original)
     repo.make("lock-check")
+
+
+#: The example with model.tracking and model.registry mlflow (sample sensors).
+TRACKED = ROOT / "examples" / "sensors-tracked.yaml"
+#: Lists the experiment's runs and the registered model's alias holder, as JSON.
+MLFLOW_QUERY = """
+import json, sys
+from mlflow import MlflowClient
+client = MlflowClient(sys.argv[1])
+experiment = client.get_experiment_by_name(sys.argv[2])
+runs = client.search_runs([experiment.experiment_id])
+model = client.get_registered_model(sys.argv[2])
+print(json.dumps({
+    "runs": [run.info.run_id for run in runs],
+    "aliases": {alias: str(version) for alias, version in model.aliases.items()},
+    "versions": {
+        str(v.version): v.run_id for v in client.search_model_versions(f"name='{sys.argv[2]}'")
+    },
+}))
+"""
+
+
+@pytest.mark.parametrize("repo", [TRACKED], indirect=True, ids=[TRACKED.stem])
+def test_mlflow_run_version_champion_gate_and_unreachable_server(repo: Repo) -> None:
+    """After `make all` and `make promote`, MLflow holds the run and the champion version;
+    a worse challenger fails the gate naming that version; a dead server is named fast."""
+    name = yaml.safe_load((repo.root / "mlops.yaml").read_text())["model"]["registered_model"]
+    package = load_spec(repo.root / "mlops.yaml").project.slug
+    repo.make("promote")
+    store = f"sqlite:///{repo.root / 'models/mlflow/mlflow.db'}"
+    query = repo.run(str(repo.bin / "python"), "-c", MLFLOW_QUERY, store, name)
+    found = json.loads(query.stdout)
+    run_id = json.loads((repo.root / "models/mlflow-run.json").read_text())["run_id"]
+    assert run_id in found["runs"]
+    champion = found["aliases"]["champion"]
+    assert found["versions"][champion] == run_id
+    lineage = json.loads((repo.root / "reports/lineage.json").read_text())
+    assert lineage["mlflow"]["run_id"] == run_id
+
+    metrics = json.loads((repo.root / "reports/metrics.json").read_text())["metrics"]
+    worse = repo.root / "worse.json"
+    worse.write_text(json.dumps({"metrics": {k: v - 0.05 for k, v in metrics.items()}}))
+    gate = repo.run(
+        str(repo.bin / "python"), "-m", f"{package}.gate", "--metrics", str(worse), check=False
+    )
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    assert f"{name} version {champion}" in gate.stderr
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    uri = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    dead = repo.run(
+        str(repo.bin / "python"),
+        "-m",
+        f"{package}.gate",
+        check=False,
+        env={"MLFLOW_TRACKING_URI": uri},
+    )
+    assert dead.returncode == 2, dead.stdout + dead.stderr
+    assert f"{uri} is unreachable" in dead.stderr
+    assert time.monotonic() - started < 120

@@ -156,7 +156,11 @@ def test_gitignore_keeps_credentials_out_and_nothing_rendered(tmp_path: Path, pa
 
     assert run("init", "-q").returncode == 0
     ignored = run("ls-files", "--others", "--ignored", "--exclude-standard").stdout.split()
-    assert ignored == [], "the template ships files its own .gitignore ignores"
+    spec = load_spec(out / "mlops.yaml")
+    # With DVC, git ignores exactly the data DVC tracks, whose .dvc files it keeps.
+    tracked = sorted(spec.data.sources) if spec.data.dvc else []
+    assert ignored == tracked, "the template ships files its own .gitignore ignores"
+    assert all((out / f"{source}.dvc").is_file() for source in tracked)
     credentials = [".env", ".env.local", "sub/.env.prod", "gha-creds-1a2b.json", "ca.pem", "x.key"]
     checked = run("check-ignore", "--no-index", *credentials, ".env.example")
     assert checked.stdout.split() == credentials

@@ -138,3 +138,17 @@ def test_the_lock_gets_dependabot_on_github_and_renovate_elsewhere() -> None:
     assert "pep621" in both[RENOVATE]["enabledManagers"]
     assert set(update_configs([Platform.GITHUB])) == {DEPENDABOT}
     assert set(update_configs([Platform.AZURE])) == {RENOVATE}
+
+
+def test_mlflow_renders_only_when_the_spec_asks(tmp_path: Path) -> None:
+    """registry: mlflow used to render nothing at all; now it renders the MLflow code."""
+    tracked = tmp_path / "tracked"
+    create_repository((ROOT / "examples" / "sensors-tracked.yaml").read_text(), tracked)
+    plain = tmp_path / "plain"
+    create_repository((ROOT / "examples" / "spam-filter.yaml").read_text(), plain)
+    assert "mlflow-skinny" in (tracked / "pyproject.toml").read_text()
+    assert (tracked / "src" / "pump_failure" / "tracking.py").is_file()
+    assert "tracking register" in (tracked / "Makefile").read_text()
+    assert "mlflow" not in (plain / "pyproject.toml").read_text()
+    assert not list(plain.glob("src/*/tracking.py"))
+    assert not list(plain.glob("tests/test_tracking.py"))

@@ -438,6 +438,17 @@ def _semantic_problems(
     yield from _slo_problems(data, doc, filename)
     yield from _compute_problems(data, doc, filename)
 
+    if data["model"]["registry"] == "mlflow" and data["model"]["tracking"] != "mlflow":
+        yield _at(
+            doc,
+            filename,
+            ("model", "registry"),
+            "registry mlflow registers the model of an MLflow run, and model.tracking is "
+            f"{data['model']['tracking']!r}",
+            "set model.tracking: mlflow too (or registry: none)",
+        )
+    yield from _remote_problems(data, doc, filename)
+
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
         if low is not None and high is not None and low > high:
@@ -654,6 +665,68 @@ def _mlopsgen_problems(
             )
 
 
+#: DVC remote schemes a generated repository installs the plugin of (scaffold.DVC_PLUGINS).
+_REMOTE_SCHEMES = ("s3", "azure", "gs")
+_REMOTE_HINT = (
+    "use s3://bucket/path, azure://container/path, gs://bucket/path, or a directory "
+    "(absolute, or relative to the repository root)"
+)
+
+
+def _remote_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    section = data["data"]
+    remote = section.get("remote")
+    if section["versioning"] != "dvc":
+        if remote is not None:
+            yield _at(
+                doc,
+                filename,
+                ("data", "remote"),
+                "data.remote is read only with data.versioning: dvc",
+                "set versioning: dvc, or remove remote",
+                key=True,
+            )
+        return
+    if remote is None:
+        yield _at(
+            doc,
+            filename,
+            ("data", "versioning"),
+            "data.versioning is dvc, which needs data.remote: where `make data-push` "
+            "stores the data and every CI job's `make data-pull` reads it",
+            "add data.remote; " + _REMOTE_HINT,
+        )
+        return
+    problem = _remote_problem(remote)
+    if problem is not None:
+        yield _at(doc, filename, ("data", "remote"), problem, _REMOTE_HINT)
+
+
+def _remote_problem(remote: str) -> str | None:
+    """What is wrong with a DVC remote URL or path, or None."""
+    if any(c in remote for c in "\n\r\t\0"):
+        return "the remote holds a control character"
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", remote, re.DOTALL)
+    if match is None:
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", remote) and not re.match(
+            r"[A-Za-z]:[\\/]", remote
+        ):
+            return f"{remote!r} looks like a URL without //"
+        return None
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme not in _REMOTE_SCHEMES:
+        close = _close(scheme, _REMOTE_SCHEMES)
+        return f"unsupported remote scheme {scheme + '://'!r}" + (f" ({close})" if close else "")
+    bucket = rest.split("/", 1)[0]
+    if "@" in bucket:
+        return "the remote URL holds credentials; DVC reads them from the environment"
+    if not bucket:
+        return f"{remote!r} names no {'container' if scheme == 'azure' else 'bucket'}"
+    return None
+
+
 #: Fields whose GUID values are public identifiers (an Azure subscription ID names the
 #: subscription and grants nothing), not random secrets.
 _IDENTIFIERS = frozenset({("compute", "azureml", "subscription_id")})
@@ -839,6 +912,7 @@ def _build(d: dict[str, Any]) -> Spec:
             sources=tuple(data["sources"]),
             contract=data["contract"],
             versioning=data["versioning"],
+            remote=data.get("remote"),
         ),
         model=Model(
             algorithm=model["algorithm"],
@@ -852,8 +926,13 @@ def _build(d: dict[str, Any]) -> Spec:
                 compare=model["champion"]["compare"],
                 max_regression=float(model["champion"]["max_regression"]),
                 baseline=model["champion"]["baseline"],
+                alias=model["champion"]["alias"],
             ),
+            tracking=model["tracking"],
             registry=model["registry"],
+            registered_model=model.get("registered_model")
+            or p.get("slug")
+            or derive_slug(p["name"]),
         ),
         deploy=Deploy(
             target=DeployTarget(deploy["target"]),

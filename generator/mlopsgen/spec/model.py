@@ -178,12 +178,19 @@ class Secrets:
 
 @dataclass(frozen=True)
 class Data:
-    """``data:``: sample set, sources, contract and versioning."""
+    """``data:``: sample set, sources, contract, versioning and the DVC remote."""
 
     sample: str
     sources: tuple[str, ...]
     contract: str
     versioning: str
+    #: The DVC remote (``data.remote``): set exactly when ``versioning`` is ``dvc``.
+    remote: str | None = None
+
+    @property
+    def dvc(self) -> bool:
+        """True when DVC tracks the sources (``versioning: dvc``)."""
+        return self.versioning == "dvc"
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,7 @@ class Champion:
     compare: bool
     max_regression: float
     baseline: str
+    alias: str
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,14 @@ class Model:
     seed: int
     metrics: Mapping[str, MetricBound]
     champion: Champion
+    tracking: str
     registry: str
+    registered_model: str
+
+    @property
+    def mlflow(self) -> bool:
+        """Whether the generated repository tracks its runs in MLflow."""
+        return self.tracking == "mlflow"
 
 
 @dataclass(frozen=True)

@@ -186,10 +186,36 @@ def split(frame: pd.DataFrame, contract: Contract, settings: Settings) -> Split:
     return Split(x_train, x_test, y_train, y_test)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
+def _file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return _file_digest(path, "sha256")
+
+
+def dvc_md5(path: Path) -> str:
+    """The md5 DVC records for a single file: the plain md5 of its bytes (DVC 3)."""
+    return _file_digest(path, "md5")
+
+
+def dvc_pointer(path: Path) -> dict[str, Any]:
+    """The ``outs`` entry of ``<path>.dvc``; TaskError when it is missing or unreadable."""
+    pointer = path.with_name(path.name + ".dvc")
+    if not pointer.is_file():
+        raise TaskError(
+            f"{pointer}: not found; data.versioning is dvc: run `make data-push` to track "
+            f"{path.name} with DVC, and commit the .dvc file"
+        )
+    try:
+        loaded = yaml.safe_load(pointer.read_text(encoding="utf-8"))
+        out = loaded["outs"][0]
+        str(out["md5"])
+    except (yaml.YAMLError, KeyError, IndexError, TypeError) as exc:
+        raise TaskError(f"{pointer}: not a DVC file with outs[0].md5 ({exc})") from None
+    return dict(out)

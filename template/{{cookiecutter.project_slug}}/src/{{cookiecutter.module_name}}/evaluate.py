@@ -64,6 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     out = settings.report("metrics.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+{%- if cookiecutter.model_tracking == 'mlflow' %}
+    if settings.tracking == "mlflow":
+        from .tracking import log_metrics
+
+        try:
+            run_id = log_metrics(settings, report["metrics"])
+        except TaskError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"logged the metrics to MLflow run {run_id}")
+{%- endif %}
     print(
         f"evaluated {report['algorithm']} on {report['test_rows']} held-out rows "
         f"-> {settings.display(out)}"

@@ -29,6 +29,10 @@ CLOUDS = ("none", "azure", "aws", "gcp")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
+TRACKING = ("none", "mlflow")
+# azureml: `make aml-register` registers the gated model in the Azure ML workspace (CI).
+REGISTRIES = ("none", "mlflow", "azureml")
+ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
 SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
 #: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
@@ -50,6 +54,9 @@ DEFAULT_METRICS: Mapping[str, Mapping[str, float]] = {"accuracy": {"min": 0.7}}
 DEFAULT_CHAMPION_COMPARE = False
 DEFAULT_MAX_REGRESSION = 0.01
 DEFAULT_CHAMPION_BASELINE = "models/champion/metrics.json"
+DEFAULT_TRACKING = "none"
+DEFAULT_REGISTRY = "none"
+DEFAULT_CHAMPION_ALIAS = "champion"
 DEFAULT_DEPLOY_TARGET = "none"
 DEFAULT_CLOUD = "none"
 DEFAULT_MAX_BUNDLE_KB = 512
@@ -125,6 +132,10 @@ class Settings:
     champion_compare: bool
     max_regression: float
     champion_baseline: Path
+    tracking: str
+    registry: str
+    registered_model: str
+    champion_alias: str
     deploy_target: str
     cloud: str
     #: deploy.registry: the image repository prefix `make image` pushes to (or None).
@@ -162,6 +173,11 @@ class Settings:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+    @property
+    def production(self) -> Environment | None:
+        """The last environment of deploy.environments: a deploy there promotes the model."""
+        return self.environments[-1] if self.environments else None
 
     def environment(self, name: str) -> Environment:
         """The environment called name; TaskError when deploy.environments does not declare it."""
@@ -207,6 +223,25 @@ def _text(value: Any, key: str) -> str:
     if not isinstance(value, str) or not value:
         raise SpecError(f"{key}: expected a non-empty string, got {value!r}")
     return value
+
+
+def _model_store(
+    model: Mapping[str, Any], champion: Mapping[str, Any], slug: str
+) -> dict[str, str]:
+    """model.tracking, model.registry, model.registered_model and model.champion.alias."""
+    tracking = _choice(model.get("tracking", DEFAULT_TRACKING), TRACKING, "model.tracking")
+    registry = _choice(model.get("registry", DEFAULT_REGISTRY), REGISTRIES, "model.registry")
+    if registry == "mlflow" and tracking != "mlflow":
+        raise SpecError("model.registry: mlflow needs model.tracking: mlflow")
+    alias = _text(champion.get("alias", DEFAULT_CHAMPION_ALIAS), "model.champion.alias")
+    if not ALIAS.fullmatch(alias):
+        raise SpecError(f"model.champion.alias: {alias!r} is not an alias (letters, digits, _, -)")
+    return {
+        "tracking": tracking,
+        "registry": registry,
+        "registered_model": _text(model.get("registered_model", slug), "model.registered_model"),
+        "champion_alias": alias,
+    }
 
 
 def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
@@ -288,6 +323,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         ),
         champion_baseline=root
         / _text(champion.get("baseline", DEFAULT_CHAMPION_BASELINE), "model.champion.baseline"),
+        **_model_store(model, champion, str(project.get("slug", root.name))),
         deploy_target=_choice(
             deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
         ),

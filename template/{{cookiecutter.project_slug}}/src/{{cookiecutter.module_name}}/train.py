@@ -2,6 +2,10 @@
 
 Writes models/model.joblib. The split is deterministic (the spec's seed and
 test_size), so evaluate scores the same held-out rows in another process.
+{%- if cookiecutter.model_tracking == 'mlflow' %}
+With model.tracking mlflow it also logs the run: params, data hashes and the model
+with its signature and input example (see tracking.py).
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -73,6 +77,26 @@ def train(settings: Settings) -> tuple[Pipeline, int, int]:
     pipeline = build_pipeline(contract, settings.algorithm, settings.seed)
     pipeline.fit(parts.x_train, parts.y_train)
     save_model(pipeline, settings.model_path)
+{%- if cookiecutter.model_tracking == 'mlflow' %}
+    if settings.tracking == "mlflow":
+        from .data import sha256_file
+        from .tracking import log_training
+
+        log_training(
+            settings,
+            pipeline,
+            parts.x_train,
+            params={
+                "algorithm": settings.algorithm,
+                "seed": settings.seed,
+                "test_size": settings.test_size,
+                "target": contract.target,
+                "train_rows": len(parts.x_train),
+                "test_rows": len(parts.x_test),
+            },
+            data_hashes={settings.display(p): sha256_file(p) for p in settings.sources},
+        )
+{%- endif %}
     return pipeline, len(parts.x_train), len(parts.x_test)
 
 
