@@ -32,6 +32,7 @@ CONTEXT_KEYS = (
     "sast_fail_on",
     "secrets_scan_tool",
     "data_versioning",
+    "model",
     "secrets",
     "mlopsgen_version",
     "mlopsgen_install",
@@ -53,6 +54,17 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
         "sast_fail_on": spec.security.sast_fail_on,
         "secrets_scan_tool": spec.security.secrets_scan_tool,
         "data_versioning": spec.data.versioning,
+        # pyproject.toml's dependencies gain model.estimator's package (scikit-learn is
+        # always there). A dict: cookiecutter's dict variable.
+        "model": {
+            "packages": [
+                requirement
+                for requirement in [
+                    spec.model.estimator.requirement if spec.model.estimator else None
+                ]
+                if requirement
+            ]
+        },
         # .env.example and the fallback mlops.yaml list them; the repository's own
         # secrets.py reads mlops.yaml at run time. A dict: cookiecutter's dict variable.
         "secrets": {
