@@ -12,6 +12,7 @@ import sys
 import venv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -446,8 +447,8 @@ def test_own_data_multiclass_make_all_then_a_bad_row_fails(wine_repo: Repo) -> N
     )
 
 
-def json_load(path: Path) -> dict[str, object]:
+def json_load(path: Path) -> dict[str, Any]:
     import json
 
-    data: dict[str, object] = json.loads(path.read_text())
+    data: dict[str, Any] = json.loads(path.read_text())
     return data
