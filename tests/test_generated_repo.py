@@ -15,6 +15,7 @@ import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -449,3 +450,71 @@ def test_mlflow_run_version_champion_gate_and_unreachable_server(repo: Repo) -> 
     assert dead.returncode == 2, dead.stdout + dead.stderr
     assert f"{uri} is unreachable" in dead.stderr
     assert time.monotonic() - started < 120
+
+
+WRITE_WINE = """
+from sklearn.datasets import load_wine
+wine = load_wine(as_frame=True).frame.rename(columns={"od280/od315_of_diluted_wines": "od280"})
+wine.insert(0, "sample_id", [f"w{i:04d}" for i in range(len(wine))])
+wine.to_csv("data/raw/train.csv", index=False)
+wine.drop(columns="target").to_csv("data/incoming/batch.csv", index=False)
+"""
+
+
+@pytest.fixture(scope="module")
+def wine_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repo]:
+    """The spam example with scikit-learn's wine data instead: multiclass, contract inferred."""
+    root = tmp_path_factory.mktemp("wine") / "repo"
+    spec = (ROOT / "examples" / "spam-filter.yaml").read_text()
+    create_repository(spec, root, lock=True)
+    venv.create(root / ".venv", with_pip=True)
+    made = Repo(root)
+    made.make("install")
+    # The repository's venv has scikit-learn (mlopsgen's test environment need not).
+    made.run(str(made.bin / "python"), "-c", WRITE_WINE)
+    made.run(
+        str(made.bin / "python"),
+        "-m",
+        "spam_filter.contract",
+        "infer",
+        "data/raw/train.csv",
+        "--target",
+        "target",
+    )
+    raw = yaml.safe_load((root / "mlops.yaml").read_text())
+    raw["model"] = {
+        "task": "multiclass",
+        "algorithm": "random_forest",
+        "metrics": {"accuracy": {"min": 0.85}, "f1": {"min": 0.85}},
+        "champion": {"compare": False},
+    }
+    (root / "mlops.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    yield made
+
+
+def test_own_data_multiclass_make_all_then_a_bad_row_fails(wine_repo: Repo) -> None:
+    contract = yaml.safe_load((wine_repo.root / "data/contract.yaml").read_text())
+    assert contract["columns"]["sample_id"]["role"] == "id"
+    assert contract["columns"]["target"] == {"type": "int", "allowed": [0, 1, 2]}
+    wine_repo.make("all")
+    metrics = json_load(wine_repo.root / "reports/metrics.json")
+    assert metrics["task"] == "multiclass" and metrics["metrics"]["accuracy"] >= 0.85
+    train = wine_repo.root / "data/raw/train.csv"
+    lines = train.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[5].split(",")
+    row[header.index("alcohol")] = "-3"
+    lines[5] = ",".join(row)
+    train.write_text("\n".join(lines) + "\n")
+    result = wine_repo.make("data-validate", check=False)
+    assert result.returncode != 0
+    assert "data/raw/train.csv:6: row 5, column 'alcohol': -3.0 is below the minimum" in (
+        result.stderr
+    )
+
+
+def json_load(path: Path) -> dict[str, Any]:
+    import json
+
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data

@@ -36,6 +36,7 @@ CONTEXT_KEYS = (
     "model_tracking",
     "model_registry",
     "dvc",
+    "model",
     "secrets",
     "azureml",
     "mlopsgen_version",
@@ -69,6 +70,17 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
             "sources": list(spec.data.sources) if spec.data.dvc else [],
             "remote": spec.data.remote or "",
             "plugin": (dvc_plugin(spec.data.remote) or "") if spec.data.remote else "",
+        },
+        # pyproject.toml's dependencies gain model.estimator's package (scikit-learn is
+        # always there). A dict: cookiecutter's dict variable.
+        "model": {
+            "packages": [
+                requirement
+                for requirement in [
+                    spec.model.estimator.requirement if spec.model.estimator else None
+                ]
+                if requirement
+            ]
         },
         # .env.example and the fallback mlops.yaml list them; the repository's own
         # secrets.py reads mlops.yaml at run time. A dict: cookiecutter's dict variable.

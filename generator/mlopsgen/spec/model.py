@@ -20,6 +20,7 @@ __all__ = [
     "DeployTarget",
     "Drift",
     "Environment",
+    "Estimator",
     "MetricBound",
     "MlopsgenInstall",
     "MlopsgenSource",
@@ -211,11 +212,61 @@ class Champion:
     alias: str
 
 
+#: Top-level modules of estimators and the PyPI project that installs each; a module not
+#: listed needs ``model.estimator.package``. scikit-learn is a dependency of every project.
+KNOWN_PACKAGES: Mapping[str, str] = {
+    "sklearn": "scikit-learn",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "catboost": "catboost",
+}
+
+#: The sub-modules of sklearn that hold estimators (checked at spec time, without importing).
+SKLEARN_MODULES = (
+    "calibration",
+    "cross_decomposition",
+    "discriminant_analysis",
+    "dummy",
+    "ensemble",
+    "gaussian_process",
+    "isotonic",
+    "kernel_ridge",
+    "linear_model",
+    "multiclass",
+    "multioutput",
+    "naive_bayes",
+    "neighbors",
+    "neural_network",
+    "semi_supervised",
+    "svm",
+    "tree",
+)
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """``model.estimator:``: an estimator class by import path, its params and its package."""
+
+    cls: str
+    params: Mapping[str, object]
+    package: str | None = None
+
+    @property
+    def requirement(self) -> str | None:
+        """What the generated project must install for it; None for scikit-learn."""
+        if self.package:
+            return self.package
+        top = self.cls.split(".", 1)[0]
+        return None if top == "sklearn" else KNOWN_PACKAGES.get(top)
+
+
 @dataclass(frozen=True)
 class Model:
     """``model:``: training settings and the gate."""
 
+    task: str
     algorithm: str
+    estimator: Estimator | None
     test_size: float
     seed: int
     metrics: Mapping[str, MetricBound]

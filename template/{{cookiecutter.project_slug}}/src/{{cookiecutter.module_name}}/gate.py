@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings, TaskError, load_settings, task_parser
+from .settings import LOWER_IS_BETTER, Settings, TaskError, load_settings, task_parser
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,15 @@ def champion_checks(
     champion: dict[str, float],
     who: str = "the champion",
 ) -> list[Check]:
-    """Every metric that both runs report may fall at most max_regression below the champion."""
+    """Every metric that both runs report may regress at most max_regression from the champion.
+
+    A regression is a drop, or for an error metric (rmse, mae) a rise, in the metric's units.
+    """
     checks = []
     allowed = settings.max_regression
     for name in sorted(set(metrics) & set(champion)):
         value, best = metrics[name], champion[name]
-        drop = best - value
+        drop = value - best if name in LOWER_IS_BETTER else best - value
         if drop > allowed + 1e-12:
             message = (
                 f"{name} = {value:.3f} regressed {drop:.3f} from {who}'s {best:.3f} "

@@ -98,7 +98,8 @@ def build_lineage(settings: Settings) -> dict[str, Any]:
         },
         "code": {"git_commit": git_commit(settings.root)},
         "parameters": {
-            "algorithm": settings.algorithm,
+            "task": settings.task,
+            "algorithm": settings.model_name,
             "seed": settings.seed,
             "test_size": settings.test_size,
             "features": contract.feature_names,

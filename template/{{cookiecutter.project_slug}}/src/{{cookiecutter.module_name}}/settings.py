@@ -22,8 +22,17 @@ MODEL_FILE = "models/model.joblib"
 REPORTS_DIR = "reports"
 DIST_DIR = "dist"
 
-ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
-METRIC_NAMES = ("accuracy", "f1", "precision", "recall", "roc_auc")
+TASKS = ("binary", "multiclass", "regression")
+#: Shorthands of model.algorithm; logistic_regression is for classification and
+#: linear_regression for regression, the other two exist for every task.
+ALGORITHMS = ("logistic_regression", "linear_regression", "random_forest", "gradient_boosting")
+CLASSIFICATION_METRICS = ("accuracy", "f1", "precision", "recall", "roc_auc")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+METRIC_NAMES = CLASSIFICATION_METRICS + REGRESSION_METRICS
+#: Metrics where a lower value is better: the gate reads their regression upwards.
+LOWER_IS_BETTER = ("rmse", "mae")
+#: An estimator's import path: dotted Python identifiers, at least module.Class.
+IMPORT_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
 CLOUDS = ("none", "azure", "aws", "gcp")
 DRIFT_METHODS = ("psi", "ks")
@@ -47,10 +56,13 @@ SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 DEFAULT_SOURCES = ("data/raw/train.csv",)
 DEFAULT_CONTRACT = "data/contract.yaml"
 DEFAULT_VERSIONING = "none"
+DEFAULT_TASK = "binary"
 DEFAULT_ALGORITHM = "logistic_regression"
+DEFAULT_REGRESSION_ALGORITHM = "linear_regression"
 DEFAULT_TEST_SIZE = 0.25
 DEFAULT_SEED = 42
 DEFAULT_METRICS: Mapping[str, Mapping[str, float]] = {"accuracy": {"min": 0.7}}
+DEFAULT_REGRESSION_METRICS: Mapping[str, Mapping[str, float]] = {"r2": {"min": 0.5}}
 DEFAULT_CHAMPION_COMPARE = False
 DEFAULT_MAX_REGRESSION = 0.01
 DEFAULT_CHAMPION_BASELINE = "models/champion/metrics.json"
@@ -117,6 +129,14 @@ class MetricBound:
 
 
 @dataclass(frozen=True)
+class Estimator:
+    """model.estimator: a scikit-learn-compatible estimator by import path, and its params."""
+
+    path: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The parts of mlops.yaml that the tasks read, with defaults applied."""
 
@@ -125,7 +145,9 @@ class Settings:
     sources: tuple[Path, ...]
     contract: Path
     versioning: str
+    task: str
     algorithm: str
+    estimator: Estimator | None
     test_size: float
     seed: int
     metrics: tuple[MetricBound, ...]
@@ -148,6 +170,16 @@ class Settings:
     drift_schedule: str
     on_drift: str
     drift_batch: Path
+
+    @property
+    def classification(self) -> bool:
+        """True for the binary and multiclass tasks."""
+        return self.task != "regression"
+
+    @property
+    def model_name(self) -> str:
+        """The estimator as reports name it: the import path, else the shorthand."""
+        return self.estimator.path if self.estimator else self.algorithm
 
     @property
     def model_path(self) -> Path:
@@ -245,13 +277,23 @@ def _model_store(
     }
 
 
-def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
+def task_metrics(task: str) -> tuple[str, ...]:
+    """The metrics evaluate reports, and the gate may check, for a task."""
+    return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
+
+def _metric_bounds(raw: Any, task: str) -> tuple[MetricBound, ...]:
     if not isinstance(raw, Mapping) or not raw:
         raise SpecError("model.metrics: expected a mapping of metric name to {min, max}")
     bounds = []
     for name, spec in raw.items():
         key = f"model.metrics.{name}"
         _choice(name, METRIC_NAMES, key)
+        if name not in task_metrics(task):
+            raise SpecError(
+                f"{key}: {name} does not fit model.task {task} "
+                f"(its metrics: {', '.join(task_metrics(task))})"
+            )
         if not isinstance(spec, Mapping) or not spec or set(spec) - {"min", "max"}:
             raise SpecError(f"{key}: expected a mapping with min and/or max")
         low = spec.get("min")
@@ -264,6 +306,32 @@ def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
             )
         )
     return tuple(bounds)
+
+
+def _algorithm(model: Mapping[str, Any], task: str) -> str:
+    default = DEFAULT_REGRESSION_ALGORITHM if task == "regression" else DEFAULT_ALGORITHM
+    algorithm = _choice(model.get("algorithm", default), ALGORITHMS, "model.algorithm")
+    wrong = "logistic_regression" if task == "regression" else "linear_regression"
+    if algorithm == wrong:
+        raise SpecError(f"model.algorithm: {algorithm} does not fit model.task {task}")
+    return algorithm
+
+
+def _estimator(raw: Any) -> Estimator | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise SpecError("model.estimator: expected a mapping with class (and params, package)")
+    unknown = set(raw) - {"class", "params", "package"}
+    if unknown:
+        raise SpecError(f"model.estimator: unknown key(s) {', '.join(sorted(unknown))}")
+    path = _text(raw.get("class"), "model.estimator.class")
+    if not IMPORT_PATH.fullmatch(path):
+        raise SpecError(f"model.estimator.class: {path!r} is not an import path (module.Class)")
+    params = raw.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise SpecError("model.estimator.params: expected a mapping of parameter to value")
+    return Estimator(path=path, params=dict(params))
 
 
 def _environments(raw: Any) -> tuple[Environment, ...]:
@@ -297,6 +365,8 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     edge = _section(deploy, "edge", "deploy.")
     drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
 
+    task = _choice(model.get("task", DEFAULT_TASK), TASKS, "model.task")
+    default_metrics = DEFAULT_REGRESSION_METRICS if task == "regression" else DEFAULT_METRICS
     sources = data.get("sources", list(DEFAULT_SOURCES))
     if not isinstance(sources, list) or not sources:
         raise SpecError("data.sources: expected a non-empty list of CSV paths")
@@ -309,12 +379,14 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         versioning=_choice(
             data.get("versioning", DEFAULT_VERSIONING), VERSIONING, "data.versioning"
         ),
-        algorithm=_choice(model.get("algorithm", DEFAULT_ALGORITHM), ALGORITHMS, "model.algorithm"),
+        task=task,
+        algorithm=_algorithm(model, task),
+        estimator=_estimator(model.get("estimator")),
         test_size=_number(
             model.get("test_size", DEFAULT_TEST_SIZE), "model.test_size", low=0.05, high=0.9
         ),
         seed=_integer(model.get("seed", DEFAULT_SEED), "model.seed"),
-        metrics=_metric_bounds(model.get("metrics", DEFAULT_METRICS)),
+        metrics=_metric_bounds(model.get("metrics", default_metrics), task),
         champion_compare=bool(champion.get("compare", DEFAULT_CHAMPION_COMPARE)),
         max_regression=_number(
             champion.get("max_regression", DEFAULT_MAX_REGRESSION),
