@@ -33,6 +33,7 @@ from mlopsgen.spec.model import (
     Monitoring,
     Platform,
     Policies,
+    PredictionLog,
     Project,
     SecretItem,
     SecretProvider,
@@ -741,7 +742,11 @@ def _build(d: dict[str, Any]) -> Spec:
                 threshold=float(drift["threshold"]),
                 on_drift=drift["on_drift"],
                 batch=drift["batch"],
-            )
+            ),
+            prediction_log=PredictionLog(
+                sink=d["monitoring"]["prediction_log"]["sink"],
+                path=d["monitoring"]["prediction_log"]["path"],
+            ),
         ),
         policies=Policies(
             packs=tuple(d["policies"]["packs"]),

@@ -245,10 +245,19 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class PredictionLog:
+    """``monitoring.prediction_log:``."""
+
+    sink: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Monitoring:
     """``monitoring:``."""
 
     drift: Drift
+    prediction_log: PredictionLog
 
 
 @dataclass(frozen=True)

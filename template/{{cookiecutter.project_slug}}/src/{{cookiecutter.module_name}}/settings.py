@@ -29,6 +29,7 @@ CLOUDS = ("none", "azure", "aws", "gcp")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
+LOG_SINKS = ("jsonl",)
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
 SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
 #: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
@@ -58,6 +59,8 @@ DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
 DEFAULT_ON_DRIFT = "retrain"
 DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
+DEFAULT_LOG_SINK = "jsonl"
+DEFAULT_LOG_PATH = "logs/predictions/"
 DEFAULT_STORE = "ci"  # secrets.provider
 
 T = TypeVar("T")
@@ -134,6 +137,8 @@ class Settings:
     drift_schedule: str
     on_drift: str
     drift_batch: Path
+    prediction_log_sink: str
+    prediction_log_dir: Path
 
     @property
     def model_path(self) -> Path:
@@ -258,6 +263,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     deploy = _section(raw, "deploy", "")
     edge = _section(deploy, "edge", "deploy.")
     drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
+    prediction_log = _section(_section(raw, "monitoring", ""), "prediction_log", "monitoring.")
 
     sources = data.get("sources", list(DEFAULT_SOURCES))
     if not isinstance(sources, list) or not sources:
@@ -305,6 +311,13 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             drift.get("on_drift", DEFAULT_ON_DRIFT), ON_DRIFT, "monitoring.drift.on_drift"
         ),
         drift_batch=root / _text(drift.get("batch", DEFAULT_DRIFT_BATCH), "monitoring.drift.batch"),
+        prediction_log_sink=_choice(
+            prediction_log.get("sink", DEFAULT_LOG_SINK),
+            LOG_SINKS,
+            "monitoring.prediction_log.sink",
+        ),
+        prediction_log_dir=root
+        / _text(prediction_log.get("path", DEFAULT_LOG_PATH), "monitoring.prediction_log.path"),
     )
 
 
