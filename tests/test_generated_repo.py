@@ -498,9 +498,12 @@ def test_the_service_answers_over_http(repo: Repo, tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=60)
         stderr.close()
-    assert code == 0, (tmp_path / "server.log").read_text()
+    server_log = (tmp_path / "server.log").read_text()
+    # uvicorn re-raises the SIGTERM it handled once the graceful shutdown is complete.
+    assert code in (0, -signal.SIGTERM), server_log
+    assert "prediction log flushed" in server_log
     [log_file] = log_dir.glob("predictions-*.jsonl")
     logged = [json.loads(line)["request_id"] for line in log_file.read_text().splitlines()]
     assert logged == ids
-    for line in (tmp_path / "server.log").read_text().splitlines():
+    for line in server_log.splitlines():
         assert isinstance(json.loads(line), dict), line  # structured logs only
