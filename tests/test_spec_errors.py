@@ -178,6 +178,14 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         ],
     ),
     (
+        "prediction-log-outside-the-repository",
+        VALID_HEAD + "monitoring:\n  prediction_log: {sink: s3, path: ../logs}\n",
+        [
+            (5, 26, "monitoring.prediction_log.sink: expected one of jsonl"),
+            (5, 36, "monitoring.prediction_log.path: '../logs' is not allowed here"),
+        ],
+    ),
+    (
         "unknown-pack",
         VALID_HEAD + "policies:\n  packs: [nosuchpack]\n",
         [

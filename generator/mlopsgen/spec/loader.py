@@ -38,6 +38,7 @@ from mlopsgen.spec.model import (
     Monitoring,
     Platform,
     Policies,
+    PredictionLog,
     Project,
     SecretItem,
     SecretProvider,
@@ -1045,6 +1046,10 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
                 threshold=float(drift["threshold"]),
                 on_drift=drift["on_drift"],
                 batch=drift["batch"],
+            ),
+            prediction_log=PredictionLog(
+                sink=d["monitoring"]["prediction_log"]["sink"],
+                path=d["monitoring"]["prediction_log"]["path"],
             ),
             slo=_slo(d, derive=p.get("slug") or derive_slug(p["name"])),
         ),

@@ -357,10 +357,19 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class PredictionLog:
+    """``monitoring.prediction_log:``."""
+
+    sink: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Monitoring:
     """``monitoring:``; ``slo`` is None when the spec has no ``monitoring.slo``."""
 
     drift: Drift
+    prediction_log: PredictionLog
     slo: Slo | None = None
 
 

@@ -41,6 +41,7 @@ VERSIONING = ("none", "dvc")
 TRACKING = ("none", "mlflow")
 REGISTRIES = ("none", "mlflow")
 ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+LOG_SINKS = ("jsonl",)
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
 SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
 #: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
@@ -76,6 +77,8 @@ DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
 DEFAULT_ON_DRIFT = "retrain"
 DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
+DEFAULT_LOG_SINK = "jsonl"
+DEFAULT_LOG_PATH = "logs/predictions/"
 DEFAULT_STORE = "ci"  # secrets.provider
 
 T = TypeVar("T")
@@ -168,6 +171,8 @@ class Settings:
     drift_schedule: str
     on_drift: str
     drift_batch: Path
+    prediction_log_sink: str
+    prediction_log_dir: Path
 
     @property
     def classification(self) -> bool:
@@ -362,6 +367,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     deploy = _section(raw, "deploy", "")
     edge = _section(deploy, "edge", "deploy.")
     drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
+    prediction_log = _section(_section(raw, "monitoring", ""), "prediction_log", "monitoring.")
 
     task = _choice(model.get("task", DEFAULT_TASK), TASKS, "model.task")
     default_metrics = DEFAULT_REGRESSION_METRICS if task == "regression" else DEFAULT_METRICS
@@ -417,6 +423,13 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             drift.get("on_drift", DEFAULT_ON_DRIFT), ON_DRIFT, "monitoring.drift.on_drift"
         ),
         drift_batch=root / _text(drift.get("batch", DEFAULT_DRIFT_BATCH), "monitoring.drift.batch"),
+        prediction_log_sink=_choice(
+            prediction_log.get("sink", DEFAULT_LOG_SINK),
+            LOG_SINKS,
+            "monitoring.prediction_log.sink",
+        ),
+        prediction_log_dir=root
+        / _text(prediction_log.get("path", DEFAULT_LOG_PATH), "monitoring.prediction_log.path"),
     )
 
 
