@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from sklearn.model_selection import train_test_split
 
 from .contract import check_document

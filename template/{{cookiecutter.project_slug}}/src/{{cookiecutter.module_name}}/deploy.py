@@ -180,7 +180,7 @@ def _release_files(settings: Settings, spec: Path, version: str) -> dict[str, Pa
 
 def image_repository(settings: Settings, environ: Mapping[str, str]) -> str:
     """Where the image is pushed: deploy.registry (else $IMAGE_REGISTRY) / the project."""
-    registry = settings.registry or _need(
+    registry = settings.image_registry or _need(
         environ, "IMAGE_REGISTRY", "the registry the image is pushed to (or set deploy.registry)"
     )
     return f"{registry.rstrip('/')}/{IMAGE_NAME}"

@@ -163,7 +163,7 @@ class Settings:
     deploy_target: str
     cloud: str
     #: deploy.registry: the image repository prefix `make image` pushes to (or None).
-    registry: str | None
+    image_registry: str | None
     environments: tuple[Environment, ...]
     max_bundle_kb: int
     drift_method: str
@@ -405,7 +405,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
         ),
         cloud=_choice(deploy.get("cloud", DEFAULT_CLOUD), CLOUDS, "deploy.cloud"),
-        registry=None
+        image_registry=None
         if deploy.get("registry") is None
         else _text(deploy["registry"], "deploy.registry"),
         environments=_environments(deploy.get("environments", [])),
