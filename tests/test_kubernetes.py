@@ -35,6 +35,7 @@ SPAM = (ROOT / "examples" / "spam-filter.yaml").read_text(encoding="utf-8")
 DIGEST = "sha256:" + "ab" * 32
 K8S_VERSION = "1.33"
 _CLUSTER = "  cloud: azure\n"
+CLUSTER = "cluster: {name: ml-aks, resource_group: ml-rg}"
 #: The predictor fields KServe adds to a PodSpec (InferenceService v1beta1 ComponentExtensionSpec).
 _KSERVE_FIELDS = {"minReplicas", "maxReplicas", "canaryTrafficPercent"}
 
@@ -47,8 +48,10 @@ def _spec(platform: str, kubernetes: str = "{}") -> Spec:
 
 
 SPECS = {
-    "kubernetes": _spec("kubernetes", "{host: spam.example.com}"),
-    "kserve": _spec("kserve", "{canary_traffic_percent: 10, namespace: ml-serving}"),
+    "kubernetes": _spec("kubernetes", "{host: spam.example.com, " + CLUSTER + "}"),
+    "kserve": _spec(
+        "kserve", "{canary_traffic_percent: 10, namespace: ml-serving, " + CLUSTER + "}"
+    ),
 }
 
 
@@ -177,15 +180,27 @@ def test_the_container_service_platform_renders_no_manifest() -> None:
 @pytest.mark.parametrize(
     ("kubernetes", "platform", "expected"),
     [
-        ("{replicas: {min: 4, max: 2}}", "kubernetes", "replicas.min 4 is above replicas.max 2"),
         (
-            "{resources: {requests: {memory: 2Gi}}}",
+            "{replicas: {min: 4, max: 2}, " + CLUSTER + "}",
+            "kubernetes",
+            "replicas.min 4 is above replicas.max 2",
+        ),
+        (
+            "{resources: {requests: {memory: 2Gi}}, " + CLUSTER + "}",
             "kubernetes",
             "the memory request is above its limit",
         ),
-        ("{canary_traffic_percent: 5}", "kubernetes", "canary_traffic_percent splits traffic"),
-        ("{namespace: Bad_Name}", "kubernetes", "a DNS label"),
-        ("{namespace: " + "a" * 64 + "}", "kubernetes", "expected at most 63 characters"),
+        (
+            "{canary_traffic_percent: 5, " + CLUSTER + "}",
+            "kubernetes",
+            "canary_traffic_percent splits traffic",
+        ),
+        ("{namespace: Bad_Name, " + CLUSTER + "}", "kubernetes", "a DNS label"),
+        (
+            "{namespace: " + "a" * 64 + ", " + CLUSTER + "}",
+            "kubernetes",
+            "expected at most 63 characters",
+        ),
         ("{replicas: {min: 1}}", "container-service", "deploy.platform is container-service"),
     ],
 )
@@ -200,6 +215,21 @@ def test_bad_cluster_settings_are_spec_errors_with_a_position(
     (problem,) = caught.value.diagnostics
     assert expected in problem.format()
     assert (problem.location.line or 0) > 0
+
+
+def test_a_cluster_is_located_the_way_its_cloud_finds_it() -> None:
+    text = SPAM.replace(_CLUSTER, f"{_CLUSTER}  platform: kubernetes\n", 1)
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    (problem,) = caught.value.diagnostics
+    assert "needs deploy.kubernetes.cluster" in problem.format()
+    text = SPAM.replace(
+        _CLUSTER, f"{_CLUSTER}  platform: kubernetes\n  kubernetes: {{cluster: {{name: a}}}}\n", 1
+    )
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    (problem,) = caught.value.diagnostics
+    assert "finds the cluster by its resource_group" in problem.format()
 
 
 def test_a_cluster_needs_a_cloud_login_and_a_webservice() -> None:

@@ -548,6 +548,27 @@ def _cluster_problems(
             "cluster's credentials from the cloud's OIDC login (never a stored kubeconfig)",
             "set deploy.cloud: azure (AKS), aws (EKS) or gcp (GKE)",
         )
+    cluster = section.get("cluster")
+    if cluster is None:
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} needs deploy.kubernetes.cluster, the cluster the "
+            "deploy job gets credentials for",
+            "add deploy.kubernetes.cluster: {name: <cluster>, "
+            + ("resource_group: <group>}" if deploy["cloud"] == "azure" else "location: <region>}"),
+        )
+    else:
+        where = "resource_group" if deploy["cloud"] == "azure" else "location"
+        if deploy["cloud"] != "none" and where not in cluster:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes", "cluster"),
+                f"deploy.cloud {deploy['cloud']} finds the cluster by its {where}",
+                f"add {where} to deploy.kubernetes.cluster",
+            )
     replicas = section["replicas"]
     if replicas["min"] > replicas["max"]:
         yield _at(
@@ -804,7 +825,11 @@ def _kubernetes(deploy: dict[str, Any], slug: str) -> Kubernetes | None:
     if deploy["platform"] == DeployPlatform.CONTAINER_SERVICE:
         return None
     k = deploy["kubernetes"]
+    cluster = k["cluster"]
     return Kubernetes(
+        cluster=cluster["name"],
+        cluster_group=cluster.get("resource_group"),
+        cluster_location=cluster.get("location"),
         namespace=k.get("namespace") or slug.replace("_", "-"),
         min_replicas=k["replicas"]["min"],
         max_replicas=k["replicas"]["max"],

@@ -241,9 +241,11 @@ class Environment:
 class Kubernetes:
     """``deploy.kubernetes:``: namespace, replicas and resources of the serving pods.
 
-    ``requests`` and ``limits`` map ``cpu`` and ``memory`` to Kubernetes quantities.
+    ``requests`` and ``limits`` map ``cpu`` and ``memory`` to Kubernetes quantities;
+    ``cluster_group`` (Azure) and ``cluster_location`` (AWS, GCP) locate the cluster.
     """
 
+    cluster: str
     namespace: str
     min_replicas: int
     max_replicas: int
@@ -251,6 +253,8 @@ class Kubernetes:
     limits: Mapping[str, str]
     host: str | None = None
     canary_traffic_percent: int | None = None
+    cluster_group: str | None = None
+    cluster_location: str | None = None
 
 
 @dataclass(frozen=True)

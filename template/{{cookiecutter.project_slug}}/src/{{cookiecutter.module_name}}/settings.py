@@ -26,6 +26,8 @@ ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
 METRIC_NAMES = ("accuracy", "f1", "precision", "recall", "roc_auc")
 DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
 CLOUDS = ("none", "azure", "aws", "gcp")
+#: deploy.platform: where a webservice runs (the cloud's container service, or a cluster).
+PLATFORMS = ("container-service", "kubernetes", "kserve")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
@@ -52,6 +54,8 @@ DEFAULT_MAX_REGRESSION = 0.01
 DEFAULT_CHAMPION_BASELINE = "models/champion/metrics.json"
 DEFAULT_DEPLOY_TARGET = "none"
 DEFAULT_CLOUD = "none"
+#: deploy.kubernetes.namespace when unset: the project slug with - for _ (as mlopsgen renders).
+DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug | replace('_', '-') }}"
 DEFAULT_MAX_BUNDLE_KB = 512
 DEFAULT_DRIFT_METHOD = "psi"
 DEFAULT_DRIFT_THRESHOLD = 0.2
@@ -136,6 +140,9 @@ class Settings:
     drift_schedule: str
     on_drift: str
     drift_batch: Path
+    #: deploy.platform, and the namespace of deploy.kubernetes (kubernetes, kserve).
+    platform: str = PLATFORMS[0]
+    namespace: str = ""
 
     @property
     def model_path(self) -> Path:
@@ -310,6 +317,11 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             drift.get("on_drift", DEFAULT_ON_DRIFT), ON_DRIFT, "monitoring.drift.on_drift"
         ),
         drift_batch=root / _text(drift.get("batch", DEFAULT_DRIFT_BATCH), "monitoring.drift.batch"),
+        platform=_choice(deploy.get("platform", PLATFORMS[0]), PLATFORMS, "deploy.platform"),
+        namespace=_text(
+            (deploy.get("kubernetes") or {}).get("namespace", DEFAULT_NAMESPACE),
+            "deploy.kubernetes.namespace",
+        ),
     )
 
 
