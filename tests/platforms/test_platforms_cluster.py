@@ -8,15 +8,21 @@ pipeline holds or reads a stored kubeconfig.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from mlopsgen.diagnostics import Severity
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.pipeline.build import SYNC, cluster_credentials
 from mlopsgen.platforms import PLATFORMS, azure, github, gitlab, render_text
+from mlopsgen.policy import AuditSettings, audit
+from mlopsgen.render import render_managed
 from mlopsgen.spec import parse_spec
 from mlopsgen.spec.model import REGISTRY_EXAMPLES, Platform
 from tests.platforms.test_platforms_cloud_login import SPEC as CLOUD_SPEC
 from tests.platforms.test_platforms_cloud_login import _jobs, _scripts
+from tests.policy.cases import TODAY
 
 #: The webservice spec of the cloud-login tests, on a cluster.
 SPEC = CLOUD_SPEC.replace(
@@ -81,3 +87,29 @@ def test_no_pipeline_holds_or_reads_a_stored_kubeconfig(cloud: str) -> None:
                 "convert-kubeconfig", ""
             ), path
             assert "insecure-skip-tls-verify" not in text, path
+
+
+@pytest.mark.parametrize("platform", ["kubernetes", "kserve"])
+@pytest.mark.parametrize("cloud", sorted(CLUSTERS))
+@pytest.mark.parametrize("pack", ["baseline", "strict"])
+def test_rendered_cluster_repositories_audit_clean(
+    cloud: str, platform: str, pack: str, tmp_path: Path
+) -> None:
+    text = _spec(cloud, platform)
+    for rel, content in render_managed(parse_spec(text)).files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content, encoding="utf-8")
+    (tmp_path / "mlops.yaml").write_text(text, encoding="utf-8")
+    reports = list(audit([tmp_path], AuditSettings(today=TODAY, packs=(pack,))))
+    assert {"ci.yml", ".gitlab-ci.yml", "azure-pipelines.yml"} <= {
+        r.file.rsplit("/", 1)[-1] for r in reports
+    }
+    findings = [
+        (r.rule, r.location.file, r.location.line, r.message)
+        for report in reports
+        for r in report.results
+        # The pipelines and the manifests; this minimal spec's own findings (ML-003: no
+        # champion comparison) are not about clusters.
+        if r.severity is not Severity.INFO and not r.location.file.endswith("mlops.yaml")
+    ]
+    assert findings == []
