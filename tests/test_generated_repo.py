@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -383,3 +387,134 @@ def test_lock_check_fails_on_a_dependency_added_without_make_lock(repo: Repo) ->
     finally:
         pyproject.write_text(original)
     repo.make("lock-check")
+
+
+#: The example with model.tracking and model.registry mlflow (sample sensors).
+TRACKED = ROOT / "examples" / "sensors-tracked.yaml"
+#: Lists the experiment's runs and the registered model's alias holder, as JSON.
+MLFLOW_QUERY = """
+import json, sys
+from mlflow import MlflowClient
+client = MlflowClient(sys.argv[1])
+experiment = client.get_experiment_by_name(sys.argv[2])
+runs = client.search_runs([experiment.experiment_id])
+model = client.get_registered_model(sys.argv[2])
+print(json.dumps({
+    "runs": [run.info.run_id for run in runs],
+    "aliases": {alias: str(version) for alias, version in model.aliases.items()},
+    "versions": {
+        str(v.version): v.run_id for v in client.search_model_versions(f"name='{sys.argv[2]}'")
+    },
+}))
+"""
+
+
+@pytest.mark.parametrize("repo", [TRACKED], indirect=True, ids=[TRACKED.stem])
+def test_mlflow_run_version_champion_gate_and_unreachable_server(repo: Repo) -> None:
+    """After `make all` and `make promote`, MLflow holds the run and the champion version;
+    a worse challenger fails the gate naming that version; a dead server is named fast."""
+    name = yaml.safe_load((repo.root / "mlops.yaml").read_text())["model"]["registered_model"]
+    package = load_spec(repo.root / "mlops.yaml").project.slug
+    repo.make("promote")
+    store = f"sqlite:///{repo.root / 'models/mlflow/mlflow.db'}"
+    query = repo.run(str(repo.bin / "python"), "-c", MLFLOW_QUERY, store, name)
+    found = json.loads(query.stdout)
+    run_id = json.loads((repo.root / "models/mlflow-run.json").read_text())["run_id"]
+    assert run_id in found["runs"]
+    champion = found["aliases"]["champion"]
+    assert found["versions"][champion] == run_id
+    lineage = json.loads((repo.root / "reports/lineage.json").read_text())
+    assert lineage["mlflow"]["run_id"] == run_id
+
+    metrics = json.loads((repo.root / "reports/metrics.json").read_text())["metrics"]
+    worse = repo.root / "worse.json"
+    worse.write_text(json.dumps({"metrics": {k: v - 0.05 for k, v in metrics.items()}}))
+    gate = repo.run(
+        str(repo.bin / "python"), "-m", f"{package}.gate", "--metrics", str(worse), check=False
+    )
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    assert f"{name} version {champion}" in gate.stderr
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    uri = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    dead = repo.run(
+        str(repo.bin / "python"),
+        "-m",
+        f"{package}.gate",
+        check=False,
+        env={"MLFLOW_TRACKING_URI": uri},
+    )
+    assert dead.returncode == 2, dead.stdout + dead.stderr
+    assert f"{uri} is unreachable" in dead.stderr
+    assert time.monotonic() - started < 120
+
+
+WRITE_WINE = """
+from sklearn.datasets import load_wine
+wine = load_wine(as_frame=True).frame.rename(columns={"od280/od315_of_diluted_wines": "od280"})
+wine.insert(0, "sample_id", [f"w{i:04d}" for i in range(len(wine))])
+wine.to_csv("data/raw/train.csv", index=False)
+wine.drop(columns="target").to_csv("data/incoming/batch.csv", index=False)
+"""
+
+
+@pytest.fixture(scope="module")
+def wine_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repo]:
+    """The spam example with scikit-learn's wine data instead: multiclass, contract inferred."""
+    root = tmp_path_factory.mktemp("wine") / "repo"
+    spec = (ROOT / "examples" / "spam-filter.yaml").read_text()
+    create_repository(spec, root, lock=True)
+    venv.create(root / ".venv", with_pip=True)
+    made = Repo(root)
+    made.make("install")
+    # The repository's venv has scikit-learn (mlopsgen's test environment need not).
+    made.run(str(made.bin / "python"), "-c", WRITE_WINE)
+    made.run(
+        str(made.bin / "python"),
+        "-m",
+        "spam_filter.contract",
+        "infer",
+        "data/raw/train.csv",
+        "--target",
+        "target",
+    )
+    raw = yaml.safe_load((root / "mlops.yaml").read_text())
+    raw["model"] = {
+        "task": "multiclass",
+        "algorithm": "random_forest",
+        "metrics": {"accuracy": {"min": 0.85}, "f1": {"min": 0.85}},
+        "champion": {"compare": False},
+    }
+    (root / "mlops.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    yield made
+
+
+def test_own_data_multiclass_make_all_then_a_bad_row_fails(wine_repo: Repo) -> None:
+    contract = yaml.safe_load((wine_repo.root / "data/contract.yaml").read_text())
+    assert contract["columns"]["sample_id"]["role"] == "id"
+    assert contract["columns"]["target"] == {"type": "int", "allowed": [0, 1, 2]}
+    wine_repo.make("all")
+    metrics = json_load(wine_repo.root / "reports/metrics.json")
+    assert metrics["task"] == "multiclass" and metrics["metrics"]["accuracy"] >= 0.85
+    train = wine_repo.root / "data/raw/train.csv"
+    lines = train.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[5].split(",")
+    row[header.index("alcohol")] = "-3"
+    lines[5] = ",".join(row)
+    train.write_text("\n".join(lines) + "\n")
+    result = wine_repo.make("data-validate", check=False)
+    assert result.returncode != 0
+    assert "data/raw/train.csv:6: row 5, column 'alcohol': -3.0 is below the minimum" in (
+        result.stderr
+    )
+
+
+def json_load(path: Path) -> dict[str, Any]:
+    import json
+
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data

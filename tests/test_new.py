@@ -156,7 +156,11 @@ def test_gitignore_keeps_credentials_out_and_nothing_rendered(tmp_path: Path, pa
 
     assert run("init", "-q").returncode == 0
     ignored = run("ls-files", "--others", "--ignored", "--exclude-standard").stdout.split()
-    assert ignored == [], "the template ships files its own .gitignore ignores"
+    spec = load_spec(out / "mlops.yaml")
+    # With DVC, git ignores exactly the data DVC tracks, whose .dvc files it keeps.
+    tracked = sorted(spec.data.sources) if spec.data.dvc else []
+    assert ignored == tracked, "the template ships files its own .gitignore ignores"
+    assert all((out / f"{source}.dvc").is_file() for source in tracked)
     credentials = [".env", ".env.local", "sub/.env.prod", "gha-creds-1a2b.json", "ca.pem", "x.key"]
     checked = run("check-ignore", "--no-index", *credentials, ".env.example")
     assert checked.stdout.split() == credentials
@@ -203,6 +207,13 @@ def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
         '    "sha256": "' + "0123456789abcdef" * 4 + '",',
         '      "sha256": "' + "0123456789abcdef" * 4 + '"',
         '  "template": "5c77b9284696314f",',
+        # ci.mlopsgen.sha256 of a vendored wheel (issue 11: it failed the scan of a
+        # pipeline run), block style and the one-line mapping
+        '    sha256: "' + "0123456789abcdef" * 4 + '"',
+        "    sha256: " + "0123456789abcdef" * 4,
+        "  mlopsgen: {source: wheel, wheel: tools/mlopsgen-0.1.0-py3-none-any.whl, sha256: '"
+        + "0123456789abcdef" * 4
+        + "'}",
         'ref: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ml/registry-AbCdEf"',
         '    workload_identity_provider: "projects/42/locations/global/'
         'workloadIdentityPools/ci-pool/providers/gh"',
@@ -216,6 +227,13 @@ def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
         '  "token": "' + "0123456789abcdef" * 4 + '",',
         '  "sha256": "' + "0123456789abcdef" * 4 + '", "key": "AKIA' + "Q" * 16 + '"',
         '  "template": "' + "0123456789abcdef" * 2 + '",',
+        '    sha256: "' + "0123456789abcdef" * 4 + '"  # AKIA' + "Q" * 16,
+        "    token: " + "0123456789abcdef" * 4,
+        "  mlopsgen: {source: wheel, wheel: x.whl, sha256: '"
+        + "0123456789abcdef" * 4
+        + "', token: 'AKIA"
+        + "Q" * 16
+        + "'}",
     ]
     _assert_search(patterns, matched=allowed, unmatched=refused)
 
@@ -302,8 +320,16 @@ def test_gitleaks_allows_only_mlopsgen_records(tmp_path: Path) -> None:
     hash_line = '    "sha256": "' + "0123456789abcdef" * 4 + '",'
     _assert_search(
         [re.compile(p) for p in allowlist["regexes"]],
-        matched=[hash_line, '  "template": "5c77b9284696314f",'],
-        unmatched=[hash_line.replace("sha256", "token"), hash_line + ' "AKIA' + "Q" * 16 + '"'],
+        matched=[
+            hash_line,
+            '  "template": "5c77b9284696314f",',
+            "    sha256: '" + "0123456789abcdef" * 4 + "'",
+        ],
+        unmatched=[
+            hash_line.replace("sha256", "token"),
+            hash_line + ' "AKIA' + "Q" * 16 + '"',
+            "    sha256: '" + "0123456789abcdef" * 4 + "' # AKIA" + "Q" * 16,
+        ],
     )
     hooks = yaml.safe_load((out / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
     (gitleaks,) = [h for h in hooks if h["id"] == "gitleaks"]

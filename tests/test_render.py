@@ -138,3 +138,51 @@ def test_the_lock_gets_dependabot_on_github_and_renovate_elsewhere() -> None:
     assert "pep621" in both[RENOVATE]["enabledManagers"]
     assert set(update_configs([Platform.GITHUB])) == {DEPENDABOT}
     assert set(update_configs([Platform.AZURE])) == {RENOVATE}
+
+
+def test_mlflow_renders_only_when_the_spec_asks(tmp_path: Path) -> None:
+    """registry: mlflow used to render nothing at all; now it renders the MLflow code."""
+    tracked = tmp_path / "tracked"
+    create_repository((ROOT / "examples" / "sensors-tracked.yaml").read_text(), tracked)
+    plain = tmp_path / "plain"
+    create_repository((ROOT / "examples" / "spam-filter.yaml").read_text(), plain)
+    assert "mlflow-skinny" in (tracked / "pyproject.toml").read_text()
+    assert (tracked / "src" / "pump_failure" / "tracking.py").is_file()
+    assert "tracking register" in (tracked / "Makefile").read_text()
+    assert "mlflow" not in (plain / "pyproject.toml").read_text()
+    assert not list(plain.glob("src/*/tracking.py"))
+    assert not list(plain.glob("tests/test_tracking.py"))
+
+
+@pytest.mark.parametrize(
+    ("estimator", "requirement"),
+    [
+        ("{class: xgboost.XGBClassifier, params: {n_estimators: 50}}", '"xgboost",'),
+        ("{class: lightgbm.LGBMClassifier}", '"lightgbm",'),
+        ("{class: acme_ml.Boost, package: acme-ml>=1.2}", '"acme-ml>=1.2",'),
+    ],
+)
+def test_the_estimator_package_joins_the_project_dependencies(
+    tmp_path: Path, estimator: str, requirement: str
+) -> None:
+    text = SPAM.read_text().replace(
+        "  algorithm: logistic_regression\n", f"  estimator: {estimator}\n"
+    )
+    assert "estimator:" in text
+    root = tmp_path / "repo"
+    create_repository(text, root, lock=False)
+    pyproject = (root / "pyproject.toml").read_text()
+    dependencies = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert requirement in dependencies
+    assert '"scikit-learn>=1.4",' in dependencies
+
+
+def test_a_scikit_learn_estimator_adds_no_dependency(tmp_path: Path) -> None:
+    text = SPAM.read_text().replace(
+        "  algorithm: logistic_regression\n",
+        "  estimator: {class: sklearn.ensemble.HistGradientBoostingClassifier}\n",
+    )
+    root = tmp_path / "repo"
+    create_repository(text, root, lock=False)
+    dependencies = (root / "pyproject.toml").read_text().split("dependencies = [", 1)[1]
+    assert dependencies.count("scikit-learn") == 1

@@ -104,3 +104,23 @@ def test_examples_are_valid(path: Path) -> None:
 def test_examples_cover_the_three_targets() -> None:
     targets = {load_spec(p).deploy.target for p in EXAMPLES}
     assert targets == {DeployTarget.WEBSERVICE, DeployTarget.EDGE, DeployTarget.BATCH}
+
+
+def test_registry_mlflow_without_tracking_is_an_error_with_a_hint() -> None:
+    """model.registry: mlflow used to be accepted and render nothing: now it needs tracking."""
+    from mlopsgen.errors import SpecError
+
+    text = MINIMAL + "model: {registry: mlflow}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    (problem,) = caught.value.diagnostics
+    assert problem.location.json_path == "model.registry"
+    assert problem.location.line is not None
+    assert problem.hint is not None and "tracking: mlflow" in problem.hint
+
+
+def test_mlflow_defaults_name_the_model_after_the_slug() -> None:
+    spec = parse_spec(MINIMAL + "model: {tracking: mlflow, registry: mlflow}\n")
+    assert spec.model.mlflow
+    assert spec.model.registered_model == spec.project.slug
+    assert spec.model.champion.alias == "champion"

@@ -196,6 +196,44 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         [(5, 21, "policies.packs[1]: unknown policy pack 'strikt' (hint: did you mean 'strict'?")],
     ),
     (
+        "metric-task-mismatch",
+        VALID_HEAD + "model:\n  metrics:\n    rmse: {max: 3}\n",
+        [(6, 5, "model.metrics.rmse: metric 'rmse' does not fit model.task binary")],
+    ),
+    (
+        "classification-metric-on-regression",
+        VALID_HEAD + "data:\n  sample: energy\nmodel:\n  task: regression\n  metrics:\n"
+        "    f1: {min: 0.8}\n",
+        [(9, 5, "model.metrics.f1: metric 'f1' does not fit model.task regression")],
+    ),
+    (
+        "estimator-unknown-module",
+        VALID_HEAD + "model:\n  estimator:\n    class: xgbost.XGBClassifier\n",
+        [(6, 12, "(hint: did you mean 'xgboost'? known modules: sklearn, xgboost")],
+    ),
+    (
+        "estimator-unknown-sklearn-module",
+        VALID_HEAD
+        + "model:\n  estimator:\n    class: sklearn.ensembel.HistGradientBoostingClassifier\n",
+        [(6, 12, "sklearn has no estimator module 'ensembel'")],
+    ),
+    (
+        "estimator-not-an-import-path",
+        VALID_HEAD + "model:\n  estimator:\n    class: HistGradientBoostingClassifier\n",
+        [(6, 12, "model.estimator.class")],
+    ),
+    (
+        "algorithm-and-estimator",
+        VALID_HEAD + "model:\n  algorithm: random_forest\n  estimator:\n"
+        "    class: sklearn.svm.SVC\n",
+        [(5, 3, "model.algorithm and model.estimator are both set")],
+    ),
+    (
+        "regression-sample-on-a-classifier",
+        VALID_HEAD + "data:\n  sample: energy\n",
+        [(5, 11, "sample 'energy' has a numeric target")],
+    ),
+    (
         "alias-bomb",
         "version: 1\n"
         + "".join(

@@ -1,7 +1,8 @@
 """Write the sample data sets that the ML repository template ships.
 
 Each sample is a small, deterministic, learnable tabular data set with numeric
-and categorical features and a binary label, plus an unlabelled "incoming"
+and categorical features and a binary label (a numeric target for energy, the
+regression sample), plus an unlabelled "incoming"
 batch drawn from the same distribution (so that the drift check passes) and
 the data contract that describes both.
 
@@ -169,6 +170,35 @@ def loans(rng: np.random.Generator, n: int, *, first_id: int) -> Rows:
     }
 
 
+def energy(rng: np.random.Generator, n: int, *, first_id: int) -> Rows:
+    """Daily energy use of office buildings; load_kwh is the day's metered consumption."""
+    floor_area = np.clip(rng.lognormal(7.6, 0.45, n), 400, 12000)
+    building = rng.choice(["office", "retail", "warehouse"], n, p=[0.5, 0.3, 0.2]).tolist()
+    per_m2 = np.array([{"office": 0.11, "retail": 0.15, "warehouse": 0.06}[b] for b in building])
+    outdoor_temp = rng.normal(12, 8, n)
+    occupancy = np.clip(rng.beta(4, 3, n), 0, 1)
+    weekday = rng.random(n) < 5 / 7
+    insulation = rng.choice(["poor", "average", "good"], n, p=[0.25, 0.5, 0.25]).tolist()
+    leak = np.array([{"poor": 1.35, "average": 1.0, "good": 0.75}[i] for i in insulation])
+    year_built = rng.integers(1950, 2024, n)
+    heating = np.maximum(0, 18 - outdoor_temp) * 0.004 * leak
+    cooling = np.maximum(0, outdoor_temp - 22) * 0.003
+    load = floor_area * (
+        per_m2 * (0.4 + 0.6 * occupancy * np.where(weekday, 1.0, 0.35)) + heating + cooling
+    ) * (1 + (2000 - year_built) * 0.002) + rng.normal(0, 25, n)
+    return {
+        "meter_id": [f"m{first_id + i:06d}" for i in range(n)],
+        "building_type": building,
+        "floor_area_m2": [round(float(v), 1) for v in floor_area],
+        "year_built": year_built.tolist(),
+        "insulation": insulation,
+        "outdoor_temp_c": [round(float(v), 1) for v in outdoor_temp],
+        "occupancy_rate": _with_nulls(rng, [round(float(v), 3) for v in occupancy], 0.03),
+        "is_weekday": weekday.astype(int).tolist(),
+        "load_kwh": [round(float(max(v, 1.0)), 1) for v in load],
+    }
+
+
 @dataclass(frozen=True)
 class Sample:
     """One sample data set: its generator and its data contract."""
@@ -273,6 +303,35 @@ SAMPLES: dict[str, Sample] = {
                 "debt_to_income": {"type": "float", "min": 0.0, "max": 3.0},
                 "prior_defaults": {"type": "int", "min": 0, "max": 20},
                 "defaulted": {"type": "int", "allowed": [0, 1]},
+            },
+        },
+    ),
+    "energy": Sample(
+        make=energy,
+        contract={
+            "version": 1,
+            "description": "Daily metered energy use of commercial buildings; load_kwh "
+            "is the day's consumption (a regression target).",
+            "target": "load_kwh",
+            "rows": {"min": 300, "max": 1000000},
+            "columns": {
+                "meter_id": {"type": "string", "role": "id", "unique": True},
+                "building_type": {
+                    "type": "category",
+                    "allowed": ["office", "retail", "warehouse"],
+                },
+                "floor_area_m2": {"type": "float", "min": 50.0, "max": 100000.0},
+                "year_built": {"type": "int", "min": 1800, "max": 2100},
+                "insulation": {"type": "category", "allowed": ["poor", "average", "good"]},
+                "outdoor_temp_c": {"type": "float", "min": -40.0, "max": 50.0},
+                "occupancy_rate": {
+                    "type": "float",
+                    "min": 0.0,
+                    "max": 1.0,
+                    "max_null_rate": 0.1,
+                },
+                "is_weekday": {"type": "int", "allowed": [0, 1]},
+                "load_kwh": {"type": "float", "min": 0.0, "max": 100000.0},
             },
         },
     ),

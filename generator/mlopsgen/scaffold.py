@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlopsgen import __version__
+from mlopsgen.dvcfiles import dvc_plugin
 from mlopsgen.resources import template_dir
 from mlopsgen.spec.model import Spec
 
@@ -32,6 +33,10 @@ CONTEXT_KEYS = (
     "sast_fail_on",
     "secrets_scan_tool",
     "data_versioning",
+    "model_tracking",
+    "model_registry",
+    "dvc",
+    "model",
     "secrets",
     "mlopsgen_version",
     "mlopsgen_install",
@@ -53,6 +58,29 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
         "sast_fail_on": spec.security.sast_fail_on,
         "secrets_scan_tool": spec.security.secrets_scan_tool,
         "data_versioning": spec.data.versioning,
+        # tracking mlflow adds mlflow to the dependencies and tracking.py; the model name and
+        # the alias are read from mlops.yaml at run time.
+        "model_tracking": spec.model.tracking,
+        "model_registry": spec.model.registry,
+        # With data.versioning dvc: the sources `make data-push` adds, and the DVC plugin
+        # of the remote's scheme (none for a directory remote). A dict: cookiecutter's
+        # dict variable.
+        "dvc": {
+            "sources": list(spec.data.sources) if spec.data.dvc else [],
+            "remote": spec.data.remote or "",
+            "plugin": (dvc_plugin(spec.data.remote) or "") if spec.data.remote else "",
+        },
+        # pyproject.toml's dependencies gain model.estimator's package (scikit-learn is
+        # always there). A dict: cookiecutter's dict variable.
+        "model": {
+            "packages": [
+                requirement
+                for requirement in [
+                    spec.model.estimator.requirement if spec.model.estimator else None
+                ]
+                if requirement
+            ]
+        },
         # .env.example and the fallback mlops.yaml list them; the repository's own
         # secrets.py reads mlops.yaml at run time. A dict: cookiecutter's dict variable.
         "secrets": {

@@ -13,6 +13,7 @@ import merge3
 
 from mlopsgen import __version__, writer
 from mlopsgen.diagnostics import Diagnostic, Location, Severity
+from mlopsgen.dvcfiles import dvc_files
 from mlopsgen.errors import PolicyError, UserError
 from mlopsgen.headers import with_header
 from mlopsgen.lock import (
@@ -83,6 +84,10 @@ def render_tree(
                 continue
             text = (project / rel).read_text(encoding="utf-8")
             files[key] = RenderedFile(with_header(key, text, managed=False), Mode.SEED)
+    # With DVC: .dvc/ and the pointer files of the shipped data (hashed as written here).
+    tracked = dvc_files(spec, {rel: f.content for rel, f in files.items()})
+    for key, text in tracked.items():
+        files[key] = RenderedFile(with_header(key, text, managed=False), Mode.SEED)
     files.update(managed_tree(managed or render_managed(spec)))
     return dict(sorted(files.items()))
 

@@ -190,6 +190,7 @@ def test_batch_pipeline_scores_on_its_schedule(example: Spec, target: DeployTarg
     # The model is trained, evaluated and gated in the same job; it scores only if it passed.
     assert job.commands == (
         *INSTALL_COMMANDS,
+        *(("make data-pull",) if spec.data.dvc else ()),
         "make data-validate",
         "make train",
         "make evaluate",

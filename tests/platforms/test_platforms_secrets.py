@@ -33,7 +33,8 @@ PROVIDERS = [p.value for p in SecretProvider]
 
 #: Which jobs read which secret, as the specs declare it.
 EXPECTED = {
-    "MLFLOW_TRACKING_TOKEN": {"train", "evaluate", "retrain-on-drift"},
+    # model-gate reads the champion from the registry: it carries the evaluate stage.
+    "MLFLOW_TRACKING_TOKEN": {"train", "evaluate", "model-gate", "retrain-on-drift"},
     "REGISTRY_PASSWORD": {"package"},
     "DEPLOY_TOKEN": {"deploy-production"},
 }
@@ -293,7 +294,7 @@ def _store_step(step: dict[str, Any]) -> bool:
 
 
 def _stage(job_id: str) -> str:
-    return {"retrain-on-drift": "train"}.get(job_id, job_id)
+    return {"retrain-on-drift": "train", "model-gate": "evaluate"}.get(job_id, job_id)
 
 
 def _scope(job_id: str) -> str:

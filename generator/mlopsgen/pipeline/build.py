@@ -72,6 +72,7 @@ MAKE_TARGETS = (
     "evaluate",
     "model-gate",
     "lineage",
+    "data-pull",
     "package",
     "image",
     "export",
@@ -110,11 +111,27 @@ _SECRET_STAGE = {
     "train": "train",
     "retrain-on-drift": "train",
     "evaluate": "evaluate",
+    # The gate reads the champion's metrics from the model registry (model.registry mlflow).
+    "model-gate": "evaluate",
     "package": "package",
     "drift": "monitor",
     # The scheduled scoring run trains and gates its model (see _batch).
     "batch-score": "train",
 }
+#: With ``data.versioning: dvc``, the jobs that read the data run ``make data-pull`` first
+#: and read the secrets of the stage ``data`` (the DVC remote's credentials) besides their
+#: own; a job with no stage of its own is scoped to ``secrets-data``. CI never pushes: it
+#: produces no data, and its models are artifacts (README "Data under DVC").
+_DATA_JOBS = (
+    "data-validate",
+    "train",
+    "evaluate",
+    "model-gate",
+    "drift",
+    "retrain-on-drift",
+    "batch-score",
+)
+_DATA_STAGE = "data"
 
 
 def secret_scopes() -> dict[str, tuple[str, ...]]:
@@ -122,7 +139,13 @@ def secret_scopes() -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for job_id, stage in _SECRET_STAGE.items():
         out[stage] = (*out.get(stage, ()), job_id)
+    out[_DATA_STAGE] = _DATA_JOBS
     return out
+
+
+def _stage(job_id: str) -> str:
+    """The secret scope of a job that is not a deploy: its stage, else ``data``."""
+    return _SECRET_STAGE.get(job_id, _DATA_STAGE)
 
 
 def uv_cache(python: str) -> Cache:
@@ -166,7 +189,8 @@ def _job(
     before_targets: tuple[str, ...] = (),
     login: CloudLogin | None = None,
 ) -> Job:
-    items = _secret_items(spec, job_id, environment)
+    pulls = spec.data.dvc and job_id in _DATA_JOBS
+    items = _secret_items(spec, job_id, environment, data=pulls)
     store = _store(spec, job_id, environment) if items else None
     secrets = tuple(
         Secret(
@@ -177,7 +201,7 @@ def _job(
     )
     if store is not None and environment is None:
         environment = Environment(
-            name=f"{SECRET_ENVIRONMENT_PREFIX}{_SECRET_STAGE[job_id]}", deployment=False
+            name=f"{SECRET_ENVIRONMENT_PREFIX}{_stage(job_id)}", deployment=False
         )
     # Cloud deploys (and the image push) log in through workload identity federation, no
     # stored keys. (A store login's own token is the store's business:
@@ -191,6 +215,7 @@ def _job(
             *INSTALL_UV,
             *(f"make {t}" for t in before_sync),
             SYNC,
+            *(("make data-pull",) if pulls else ()),
             *before_targets,
             *(f"make {t}" for t in targets),
         ),
@@ -210,9 +235,12 @@ def _job(
 
 
 def _secret_items(
-    spec: Spec, job_id: str, environment: Environment | None
+    spec: Spec, job_id: str, environment: Environment | None, *, data: bool = False
 ) -> tuple[SecretItem, ...]:
-    """The spec's secrets a job reads: by its stage, or by its deployment environment."""
+    """The spec's secrets a job reads: by its stage(s), or by its deployment environment.
+
+    A job that pulls DVC data (``data``) reads the secrets of stage ``data`` too.
+    """
     if environment is not None:
         return tuple(
             item
@@ -220,8 +248,8 @@ def _secret_items(
             if "deploy" in item.stages
             and (not item.environments or environment.name in item.environments)
         )
-    stage = _SECRET_STAGE.get(job_id)
-    return tuple(item for item in spec.secrets.items if stage in item.stages)
+    stages = {_SECRET_STAGE.get(job_id), _DATA_STAGE if data else None} - {None}
+    return tuple(item for item in spec.secrets.items if stages.intersection(item.stages))
 
 
 #: Spec settings (``secrets.<section>.<key>``) by the model's setting names.
@@ -247,7 +275,7 @@ def _store(spec: Spec, job_id: str, environment: Environment | None) -> SecretSt
     if provider is SecretProvider.CI:
         # One Azure DevOps variable group per scope (stage or deployment environment):
         # a job links only the group of its own scope.
-        scope = environment.name if environment is not None else _SECRET_STAGE[job_id]
+        scope = environment.name if environment is not None else _stage(job_id)
         settings["group"] = f"{spec.project.slug}-secrets-{scope}"
     return SecretStore(
         provider=provider, settings=tuple(sorted(settings.items())), static=spec.secrets.static

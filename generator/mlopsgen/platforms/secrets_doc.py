@@ -74,7 +74,10 @@ def _intro() -> str:
             (
                 f"`{stage}`",
                 ", ".join(f"`{j}`" for j in jobs),
-                f"`{SECRET_ENVIRONMENT_PREFIX}{stage}`",
+                f"`{SECRET_ENVIRONMENT_PREFIX}{stage}`"
+                if stage != "data"
+                else f"`{SECRET_ENVIRONMENT_PREFIX}data` (`data-validate`, `model-gate`); "
+                "the others their own stage's",
             )
             for stage, jobs in secret_scopes().items()
         ]

@@ -20,8 +20,10 @@ from mlopsgen.resources import REPO_PACKS_DIR, builtin_packs, find_pack
 from mlopsgen.spec.cron import cron_problem
 from mlopsgen.spec.model import (
     CI,
+    KNOWN_PACKAGES,
     REGISTRY_EXAMPLES,
     REGISTRY_HOSTS,
+    SKLEARN_MODULES,
     Champion,
     Data,
     Deploy,
@@ -29,6 +31,7 @@ from mlopsgen.spec.model import (
     DeployTarget,
     Drift,
     Environment,
+    Estimator,
     Kubernetes,
     MetricBound,
     MlopsgenInstall,
@@ -192,7 +195,7 @@ def parse_spec(text: str, *, filename: str = "mlops.yaml", pack_dirs: Sequence[P
     if problems:
         problems.sort(key=lambda d: (d.location.line or 0, d.location.column or 0))
         raise SpecError(problems, path=Path(filename))
-    return _build(data)
+    return _build(data, _raw_model(doc))
 
 
 def derive_slug(name: str) -> str:
@@ -438,6 +441,19 @@ def _semantic_problems(
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
 
+    if data["model"]["registry"] == "mlflow" and data["model"]["tracking"] != "mlflow":
+        yield _at(
+            doc,
+            filename,
+            ("model", "registry"),
+            "registry mlflow registers the model of an MLflow run, and model.tracking is "
+            f"{data['model']['tracking']!r}",
+            "set model.tracking: mlflow too (or registry: none)",
+        )
+    yield from _remote_problems(data, doc, filename)
+
+    yield from _model_problems(data, doc, filename)
+
     for name, bound in data["model"]["metrics"].items():
         low, high = bound.get("min"), bound.get("max")
         if low is not None and high is not None and low > high:
@@ -473,6 +489,148 @@ def _semantic_problems(
                 f"{waiver['expires']!r} is not a calendar date",
                 "use YYYY-MM-DD",
             )
+
+
+#: The metrics that fit each kind of task (the generated evaluate task reports exactly these).
+TASK_METRICS: Mapping[str, tuple[str, ...]] = {
+    "binary": ("accuracy", "f1", "precision", "recall", "roc_auc"),
+    "multiclass": ("accuracy", "f1", "precision", "recall", "roc_auc"),
+    "regression": ("rmse", "mae", "r2"),
+}
+#: Shorthands of model.algorithm that fit only one kind of task.
+_CLASSIFICATION_ONLY = "logistic_regression"
+_REGRESSION_ONLY = "linear_regression"
+#: The bundled samples and the task their target fits.
+SAMPLE_TASKS: Mapping[str, str] = {
+    "spam": "binary",
+    "sensors": "binary",
+    "loans": "binary",
+    "energy": "regression",
+}
+
+
+def _raw_model(doc: yamlio.LoadedYaml) -> Mapping[str, Any]:
+    """model: as the user wrote it (before defaults): what was set explicitly."""
+    raw = doc.data.get("model") if isinstance(doc.data, dict) else None
+    return raw if isinstance(raw, dict) else {}
+
+
+def _effective_metrics(data: dict[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """model.metrics with the task's default when the user set none."""
+    if "metrics" not in raw and data["model"]["task"] == "regression":
+        return {"r2": {"min": 0.5}}
+    metrics: dict[str, Any] = data["model"]["metrics"]
+    return metrics
+
+
+def _effective_algorithm(data: dict[str, Any], raw: Mapping[str, Any]) -> str:
+    """model.algorithm with the task's default when the user set none."""
+    if "algorithm" not in raw and data["model"]["task"] == "regression":
+        return _REGRESSION_ONLY
+    algorithm: str = data["model"]["algorithm"]
+    return algorithm
+
+
+def _model_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    model, raw = data["model"], _raw_model(doc)
+    task = model["task"]
+    fits = TASK_METRICS[task]
+    for name in model["metrics"]:
+        if name not in fits:
+            yield _at(
+                doc,
+                filename,
+                ("model", "metrics", name),
+                f"metric {name!r} does not fit model.task {task}",
+                f"the metrics of a {task} model: {', '.join(fits)}"
+                + ("" if "task" in raw else "; or set model.task (default binary)"),
+                key=True,
+            )
+    algorithm = _effective_algorithm(data, raw)
+    wrong = _CLASSIFICATION_ONLY if task == "regression" else _REGRESSION_ONLY
+    if "algorithm" in raw and algorithm == wrong:
+        yield _at(
+            doc,
+            filename,
+            ("model", "algorithm"),
+            f"algorithm {algorithm!r} does not fit model.task {task}",
+            "random_forest and gradient_boosting fit every task; "
+            + ("linear_regression" if task == "regression" else "logistic_regression")
+            + f" is the linear model of a {task} task",
+        )
+    sample = data["data"]["sample"]
+    if SAMPLE_TASKS[sample] == "regression" and task != "regression":
+        yield _at(
+            doc,
+            filename,
+            ("data", "sample"),
+            f"sample {sample!r} has a numeric target, which fits model.task regression, not {task}",
+            "set model.task: regression, or pick a classification sample (spam, sensors, loans)",
+        )
+    elif SAMPLE_TASKS[sample] != "regression" and task == "regression":
+        yield _at(
+            doc,
+            filename,
+            ("data", "sample"),
+            f"sample {sample!r} has a class label, which does not fit model.task regression",
+            "use the regression sample (sample: energy), or your own data and contract",
+        )
+    estimator = model.get("estimator")
+    if estimator is None:
+        return
+    if "algorithm" in raw:
+        yield _at(
+            doc,
+            filename,
+            ("model", "algorithm"),
+            "model.algorithm and model.estimator are both set; the estimator would win silently",
+            "keep one: the shorthand algorithm or the estimator's import path",
+            key=True,
+        )
+    yield from _estimator_problems(estimator, doc, filename)
+
+
+def _estimator_problems(
+    estimator: Mapping[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """What can be known about model.estimator.class without importing it."""
+    path = ("model", "estimator", "class")
+    module, _, name = estimator["class"].rpartition(".")
+    top, _, rest = module.partition(".")
+    if top not in KNOWN_PACKAGES and "package" not in estimator:
+        close = _close(top, KNOWN_PACKAGES)
+        yield _at(
+            doc,
+            filename,
+            path,
+            f"unknown estimator module {top!r} in {estimator['class']!r}: mlopsgen cannot "
+            "tell which package installs it",
+            (f"{close} " if close else "")
+            + f"known modules: {', '.join(KNOWN_PACKAGES)}; for another, name its PyPI "
+            "project in model.estimator.package",
+        )
+    elif top == "sklearn":
+        sub = rest.split(".", 1)[0]
+        if sub not in SKLEARN_MODULES:
+            close = _close(sub, SKLEARN_MODULES)
+            yield _at(
+                doc,
+                filename,
+                path,
+                f"sklearn has no estimator module {sub or '(none)'!r} ({estimator['class']!r})",
+                (f"{close} " if close else "")
+                + "e.g. sklearn.ensemble.HistGradientBoostingClassifier",
+            )
+    if not name[:1].isupper():
+        yield _at(
+            doc,
+            filename,
+            path,
+            f"{estimator['class']!r} does not end in a class name",
+            "estimator classes start with a capital letter, e.g. xgboost.XGBClassifier",
+        )
 
 
 #: The settings section of each provider.
@@ -752,6 +910,68 @@ def _mlopsgen_problems(
             )
 
 
+#: DVC remote schemes a generated repository installs the plugin of (scaffold.DVC_PLUGINS).
+_REMOTE_SCHEMES = ("s3", "azure", "gs")
+_REMOTE_HINT = (
+    "use s3://bucket/path, azure://container/path, gs://bucket/path, or a directory "
+    "(absolute, or relative to the repository root)"
+)
+
+
+def _remote_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    section = data["data"]
+    remote = section.get("remote")
+    if section["versioning"] != "dvc":
+        if remote is not None:
+            yield _at(
+                doc,
+                filename,
+                ("data", "remote"),
+                "data.remote is read only with data.versioning: dvc",
+                "set versioning: dvc, or remove remote",
+                key=True,
+            )
+        return
+    if remote is None:
+        yield _at(
+            doc,
+            filename,
+            ("data", "versioning"),
+            "data.versioning is dvc, which needs data.remote: where `make data-push` "
+            "stores the data and every CI job's `make data-pull` reads it",
+            "add data.remote; " + _REMOTE_HINT,
+        )
+        return
+    problem = _remote_problem(remote)
+    if problem is not None:
+        yield _at(doc, filename, ("data", "remote"), problem, _REMOTE_HINT)
+
+
+def _remote_problem(remote: str) -> str | None:
+    """What is wrong with a DVC remote URL or path, or None."""
+    if any(c in remote for c in "\n\r\t\0"):
+        return "the remote holds a control character"
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", remote, re.DOTALL)
+    if match is None:
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", remote) and not re.match(
+            r"[A-Za-z]:[\\/]", remote
+        ):
+            return f"{remote!r} looks like a URL without //"
+        return None
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme not in _REMOTE_SCHEMES:
+        close = _close(scheme, _REMOTE_SCHEMES)
+        return f"unsupported remote scheme {scheme + '://'!r}" + (f" ({close})" if close else "")
+    bucket = rest.split("/", 1)[0]
+    if "@" in bucket:
+        return "the remote URL holds credentials; DVC reads them from the environment"
+    if not bucket:
+        return f"{remote!r} names no {'container' if scheme == 'azure' else 'bucket'}"
+    return None
+
+
 def _literal_secrets(value: Any, path: yamlio.JsonPath) -> Iterator[tuple[yamlio.JsonPath, str]]:
     """``(path, what it looks like)`` for each string in the spec that looks like a credential."""
     if isinstance(value, str):
@@ -840,7 +1060,7 @@ def _kubernetes(deploy: dict[str, Any], slug: str) -> Kubernetes | None:
     )
 
 
-def _build(d: dict[str, Any]) -> Spec:
+def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
     p, ci, sec, secrets = d["project"], d["ci"], d["security"], d["secrets"]
     data, model, deploy, drift = d["data"], d["model"], d["deploy"], d["monitoring"]["drift"]
     provider = SecretProvider(secrets["provider"])
@@ -895,21 +1115,35 @@ def _build(d: dict[str, Any]) -> Spec:
             sources=tuple(data["sources"]),
             contract=data["contract"],
             versioning=data["versioning"],
+            remote=data.get("remote"),
         ),
         model=Model(
-            algorithm=model["algorithm"],
+            task=model["task"],
+            algorithm=_effective_algorithm(d, model_raw),
+            estimator=None
+            if "estimator" not in model
+            else Estimator(
+                cls=model["estimator"]["class"],
+                params=dict(model["estimator"]["params"]),
+                package=model["estimator"].get("package"),
+            ),
             test_size=float(model["test_size"]),
             seed=model["seed"],
             metrics={
                 k: MetricBound(min=v.get("min"), max=v.get("max"))
-                for k, v in model["metrics"].items()
+                for k, v in _effective_metrics(d, model_raw).items()
             },
             champion=Champion(
                 compare=model["champion"]["compare"],
                 max_regression=float(model["champion"]["max_regression"]),
                 baseline=model["champion"]["baseline"],
+                alias=model["champion"]["alias"],
             ),
+            tracking=model["tracking"],
             registry=model["registry"],
+            registered_model=model.get("registered_model")
+            or p.get("slug")
+            or derive_slug(p["name"]),
         ),
         deploy=Deploy(
             target=DeployTarget(deploy["target"]),

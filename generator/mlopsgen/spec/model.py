@@ -19,6 +19,7 @@ __all__ = [
     "DeployTarget",
     "Drift",
     "Environment",
+    "Estimator",
     "Kubernetes",
     "MetricBound",
     "MlopsgenInstall",
@@ -186,12 +187,19 @@ class Secrets:
 
 @dataclass(frozen=True)
 class Data:
-    """``data:``: sample set, sources, contract and versioning."""
+    """``data:``: sample set, sources, contract, versioning and the DVC remote."""
 
     sample: str
     sources: tuple[str, ...]
     contract: str
     versioning: str
+    #: The DVC remote (``data.remote``): set exactly when ``versioning`` is ``dvc``.
+    remote: str | None = None
+
+    @property
+    def dvc(self) -> bool:
+        """True when DVC tracks the sources (``versioning: dvc``)."""
+        return self.versioning == "dvc"
 
 
 @dataclass(frozen=True)
@@ -209,18 +217,76 @@ class Champion:
     compare: bool
     max_regression: float
     baseline: str
+    alias: str
+
+
+#: Top-level modules of estimators and the PyPI project that installs each; a module not
+#: listed needs ``model.estimator.package``. scikit-learn is a dependency of every project.
+KNOWN_PACKAGES: Mapping[str, str] = {
+    "sklearn": "scikit-learn",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "catboost": "catboost",
+}
+
+#: The sub-modules of sklearn that hold estimators (checked at spec time, without importing).
+SKLEARN_MODULES = (
+    "calibration",
+    "cross_decomposition",
+    "discriminant_analysis",
+    "dummy",
+    "ensemble",
+    "gaussian_process",
+    "isotonic",
+    "kernel_ridge",
+    "linear_model",
+    "multiclass",
+    "multioutput",
+    "naive_bayes",
+    "neighbors",
+    "neural_network",
+    "semi_supervised",
+    "svm",
+    "tree",
+)
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """``model.estimator:``: an estimator class by import path, its params and its package."""
+
+    cls: str
+    params: Mapping[str, object]
+    package: str | None = None
+
+    @property
+    def requirement(self) -> str | None:
+        """What the generated project must install for it; None for scikit-learn."""
+        if self.package:
+            return self.package
+        top = self.cls.split(".", 1)[0]
+        return None if top == "sklearn" else KNOWN_PACKAGES.get(top)
 
 
 @dataclass(frozen=True)
 class Model:
     """``model:``: training settings and the gate."""
 
+    task: str
     algorithm: str
+    estimator: Estimator | None
     test_size: float
     seed: int
     metrics: Mapping[str, MetricBound]
     champion: Champion
+    tracking: str
     registry: str
+    registered_model: str
+
+    @property
+    def mlflow(self) -> bool:
+        """Whether the generated repository tracks its runs in MLflow."""
+        return self.tracking == "mlflow"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,13 @@ def edit_spec(spec: Path, **sections: dict[str, Any]) -> None:
     spec.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
 
 
+def unreachable(spec: Path) -> str:
+    """A metric of the workspace's task; a min of 0.999 on it is out of every model's reach."""
+    from {{ cookiecutter.module_name }}.settings import load_settings
+
+    return "r2" if load_settings(spec).task == "regression" else "accuracy"
+
+
 @pytest.fixture
 def repo() -> Path:
     """The repository root (read only)."""

@@ -16,7 +16,7 @@ import pytest
 from {{ cookiecutter.module_name }} import deploy, gate, lineage
 from {{ cookiecutter.module_name }}.settings import Environment, TaskError, load_settings
 
-from .conftest import REPO, edit_spec
+from .conftest import REPO, edit_spec, unreachable
 
 COMMIT = "c0ffee" * 6 + "c0ff"  # 40 hex digits, like a git commit
 STAGING = {"name": "staging", "url": "https://staging.example.invalid"}
@@ -58,11 +58,11 @@ def test_an_ungated_model_is_refused(released: Path, capsys: pytest.CaptureFixtu
 def test_a_model_that_failed_the_gate_is_refused(
     released: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit_spec(released, model={"metrics": {"accuracy": {"min": 0.999}}})
+    edit_spec(released, model={"metrics": {unreachable(released): {"min": 0.999}}})
     assert gate.main(["--spec", str(released)]) == 1
     assert deploy.main(["--spec", str(released), "--env", "staging"]) == 1
     err = capsys.readouterr().err
-    assert "deploy REFUSED: the model gate did not pass (accuracy = " in err
+    assert f"deploy REFUSED: the model gate did not pass ({unreachable(released)} = " in err
     assert not (released.parent / "dist/release-staging.json").exists()
 
 

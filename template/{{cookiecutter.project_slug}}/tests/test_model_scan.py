@@ -26,7 +26,7 @@ def test_the_trained_model_loads_and_scans_clean(trained_spec: Path, tmp_path: P
     model = tmp_path / "models" / "model.joblib"
     model.parent.mkdir()
     model.write_bytes((trained_spec.parent / "models/model.joblib").read_bytes())
-    assert hasattr(joblib.load(model), "predict_proba")
+    assert hasattr(joblib.load(model), "predict")
     result = scan(model.parent)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No issues found" in result.stdout

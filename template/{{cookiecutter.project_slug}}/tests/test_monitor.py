@@ -9,7 +9,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import monitor
 
-from .conftest import edit_spec
+from .conftest import edit_spec, unreachable
 from .test_drift import _shifted_batch
 
 
@@ -47,7 +47,7 @@ def test_a_retrained_model_that_fails_the_gate_fails(
     edit_spec(
         spec,
         monitoring={"drift": {"threshold": 0.2, "on_drift": "retrain"}},
-        model={"metrics": {"accuracy": {"min": 0.999}}},
+        model={"metrics": {unreachable(spec): {"min": 0.999}}},
     )
     shifted, _ = _shifted_batch(spec)
     assert monitor.main(["--spec", str(spec), "--batch", str(shifted)]) == 1

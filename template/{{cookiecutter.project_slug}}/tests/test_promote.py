@@ -9,7 +9,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import promote
 
-from .conftest import edit_spec
+from .conftest import edit_spec, unreachable
 
 
 def test_promote_replaces_the_champion_baseline(trained_copy: Path) -> None:
@@ -26,7 +26,7 @@ def test_promote_refuses_a_model_that_fails_the_gate(
 ) -> None:
     root = trained_copy.parent
     before = (root / "models/champion/metrics.json").read_text(encoding="utf-8")
-    edit_spec(trained_copy, model={"metrics": {"accuracy": {"min": 0.999}}})
+    edit_spec(trained_copy, model={"metrics": {unreachable(trained_copy): {"min": 0.999}}})
     assert promote.main(["--spec", str(trained_copy)]) == 1
     assert "promote REFUSED" in capsys.readouterr().err
     assert (root / "models/champion/metrics.json").read_text(encoding="utf-8") == before

@@ -49,11 +49,23 @@ def test_defaults_apply_to_a_minimal_spec(tmp_path: Path) -> None:
         ({"deploy": {"environments": [{"url": "https://x"}]}}, r"deploy.environments\[0\].name"),
         ({"monitoring": {"drift": {"on_drift": "page"}}}, "monitoring.drift.on_drift"),
         ({"data": "data.csv"}, "data"),
+        ({"model": {"task": "ranking"}}, "model.task"),
+        ({"model": {"task": "regression", "metrics": {"f1": {"min": 0.5}}}}, "model.metrics.f1"),
+        ({"model": {"metrics": {"rmse": {"max": 3}}}}, "model.metrics.rmse"),
+        ({"model": {"task": "regression", "algorithm": "logistic_regression"}}, "model.algorithm"),
+        ({"model": {"estimator": {"class": "XGBClassifier"}}}, "model.estimator.class"),
+        ({"model": {"estimator": {"class": "a.B", "parms": {}}}}, "model.estimator"),
     ],
 )
 def test_bad_values_name_the_key(raw: dict, key: str, tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=key):
         settings_from_mapping(raw, root=tmp_path)
+
+
+def test_regression_defaults_to_its_own_algorithm_and_metric(tmp_path: Path) -> None:
+    loaded = settings_from_mapping({"model": {"task": "regression"}}, root=tmp_path)
+    assert (loaded.algorithm, loaded.classification) == ("linear_regression", False)
+    assert [(m.name, m.minimum) for m in loaded.metrics] == [("r2", 0.5)]
 
 
 def test_every_algorithm_has_an_estimator() -> None:

@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from sklearn.model_selection import train_test_split
 
+from .contract import check_document
 from .settings import Settings, TaskError
 
-COLUMN_TYPES = ("int", "float", "category", "string")
-ROLES = ("feature", "id")
 NUMERIC_TYPES = ("int", "float")
 
 
@@ -76,25 +74,12 @@ class Contract:
         return [c.name for c in self.features]
 
 
-def _column(name: str, raw: Any, where: str) -> Column:
-    if not isinstance(raw, Mapping):
-        raise TaskError(f"{where}: columns.{name}: expected a mapping")
-    unknown = set(raw) - {"type", "role", "min", "max", "allowed", "max_null_rate", "unique"}
-    if unknown:
-        raise TaskError(f"{where}: columns.{name}: unknown key(s) {', '.join(sorted(unknown))}")
-    kind = raw.get("type")
-    if kind not in COLUMN_TYPES:
-        raise TaskError(f"{where}: columns.{name}.type: expected one of {', '.join(COLUMN_TYPES)}")
-    role = raw.get("role", "feature")
-    if role not in ROLES:
-        raise TaskError(f"{where}: columns.{name}.role: expected one of {', '.join(ROLES)}")
+def _column(name: str, raw: Mapping[str, Any]) -> Column:
     allowed = raw.get("allowed")
-    if allowed is not None and not isinstance(allowed, list):
-        raise TaskError(f"{where}: columns.{name}.allowed: expected a list")
     return Column(
         name=name,
-        type=kind,
-        role=role,
+        type=raw["type"],
+        role=raw.get("role", "feature"),
         minimum=raw.get("min"),
         maximum=raw.get("max"),
         allowed=None if allowed is None else tuple(allowed),
@@ -104,24 +89,17 @@ def _column(name: str, raw: Any, where: str) -> Column:
 
 
 def load_contract(path: Path) -> Contract:
-    """Read a data contract (YAML) and check its shape."""
+    """Read a data contract (YAML) and check it against contract.schema.json."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TaskError(f"{path}: data contract not found") from None
-    except yaml.YAMLError as exc:
-        raise TaskError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("columns"), Mapping):
-        raise TaskError(f"{path}: expected a mapping with 'target' and 'columns'")
-    columns = tuple(_column(str(n), c, str(path)) for n, c in raw["columns"].items())
-    target = raw.get("target")
-    if target not in {c.name for c in columns}:
-        raise TaskError(f"{path}: target {target!r} is not one of the columns")
+    raw = check_document(text, path)
     rows = raw.get("rows") or {}
     return Contract(
         path=path,
-        target=str(target),
-        columns=columns,
+        target=str(raw["target"]),
+        columns=tuple(_column(str(n), c) for n, c in raw["columns"].items()),
         min_rows=rows.get("min"),
         max_rows=rows.get("max"),
     )
@@ -175,21 +153,47 @@ class Split:
 
 
 def split(frame: pd.DataFrame, contract: Contract, settings: Settings) -> Split:
-    """Split with the spec's seed and test_size, stratified on the label."""
+    """Split with the spec's seed and test_size, stratified on the label when classifying."""
     x_train, x_test, y_train, y_test = train_test_split(
         features(frame, contract),
         frame[contract.target],
         test_size=settings.test_size,
         random_state=settings.seed,
-        stratify=frame[contract.target],
+        stratify=frame[contract.target] if settings.classification else None,
     )
     return Split(x_train, x_test, y_train, y_test)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
+def _file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return _file_digest(path, "sha256")
+
+
+def dvc_md5(path: Path) -> str:
+    """The md5 DVC records for a single file: the plain md5 of its bytes (DVC 3)."""
+    return _file_digest(path, "md5")
+
+
+def dvc_pointer(path: Path) -> dict[str, Any]:
+    """The ``outs`` entry of ``<path>.dvc``; TaskError when it is missing or unreadable."""
+    pointer = path.with_name(path.name + ".dvc")
+    if not pointer.is_file():
+        raise TaskError(
+            f"{pointer}: not found; data.versioning is dvc: run `make data-push` to track "
+            f"{path.name} with DVC, and commit the .dvc file"
+        )
+    try:
+        loaded = yaml.safe_load(pointer.read_text(encoding="utf-8"))
+        out = loaded["outs"][0]
+        str(out["md5"])
+    except (yaml.YAMLError, KeyError, IndexError, TypeError) as exc:
+        raise TaskError(f"{pointer}: not a DVC file with outs[0].md5 ({exc})") from None
+    return dict(out)

@@ -18,6 +18,10 @@
    upload-batch, aws s3 cp, gcloud storage rsync; cloud none: copy to $RELEASE_DIR).
    Names come from environment variables (DEPLOY_<ENV>_SERVICE, ...: see the README);
    a missing variable or CLI is named.
+{%- if cookiecutter.model_registry == 'mlflow' %}
+4. After a successful deploy to the last environment of deploy.environments (production),
+   move the MLflow alias model.champion.alias to the deployed model's registered version.
+{%- endif %}
 `--rollback <env>` (`make rollback ENV=<env>`, clusters only) goes back to the previous
 release: `kubectl rollout undo` (KServe: all traffic back to the previous revision).
 Exit status: 0 deployed, 1 refused or a deploy step failed, 2 usage or setup error.
@@ -473,6 +477,16 @@ def deploy(settings: Settings, environment: Environment, spec: Path) -> dict[str
         timeout = float(os.environ.get("DEPLOY_SMOKE_TIMEOUT", DEFAULT_SMOKE_TIMEOUT))
         smoke_test(plan.smoke_url, model_sha256, timeout=timeout)
         print(f"smoke test passed: {plan.smoke_url}/health serves model {model_sha256[:12]}")
+{%- if cookiecutter.model_registry == 'mlflow' %}
+    if settings.registry == "mlflow" and environment == settings.production:
+        from .tracking import promote
+
+        version, previous = promote(settings)
+        print(
+            f"promoted {version.name} version {version.version} to {settings.champion_alias!r}"
+            f" (was version {previous or 'none'})"
+        )
+{%- endif %}
     return record
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings, TaskError, load_settings, task_parser
+from .settings import LOWER_IS_BETTER, Settings, TaskError, load_settings, task_parser
 
 
 @dataclass(frozen=True)
@@ -67,38 +67,61 @@ def threshold_checks(settings: Settings, metrics: dict[str, float]) -> list[Chec
 
 
 def champion_checks(
-    settings: Settings, metrics: dict[str, float], champion: dict[str, float]
+    settings: Settings,
+    metrics: dict[str, float],
+    champion: dict[str, float],
+    who: str = "the champion",
 ) -> list[Check]:
-    """Every metric that both runs report may fall at most max_regression below the champion."""
+    """Every metric that both runs report may regress at most max_regression from the champion.
+
+    A regression is a drop, or for an error metric (rmse, mae) a rise, in the metric's units.
+    """
     checks = []
     allowed = settings.max_regression
     for name in sorted(set(metrics) & set(champion)):
         value, best = metrics[name], champion[name]
-        drop = best - value
+        drop = value - best if name in LOWER_IS_BETTER else best - value
         if drop > allowed + 1e-12:
             message = (
-                f"{name} = {value:.3f} regressed {drop:.3f} from the champion's {best:.3f} "
+                f"{name} = {value:.3f} regressed {drop:.3f} from {who}'s {best:.3f} "
                 f"(more than max_regression {allowed:.3f})"
             )
             checks.append(Check(f"champion:{name}", False, message))
         else:
-            message = (
-                f"{name} = {value:.3f} vs the champion's {best:.3f} (max_regression {allowed:.3f})"
-            )
+            message = f"{name} = {value:.3f} vs {who}'s {best:.3f} (max_regression {allowed:.3f})"
             checks.append(Check(f"champion:{name}", True, message))
     if not checks:
-        checks.append(
-            Check("champion", False, "the champion baseline shares no metric with this run")
-        )
+        checks.append(Check("champion", False, f"{who} shares no metric with this run"))
     return checks
 
 
-def run_gate(settings: Settings, metrics_path: Path | None = None) -> list[Check]:
+{% if cookiecutter.model_tracking == 'mlflow' %}def registry_checks(settings: Settings, metrics: dict[str, float]) -> list[Check]:
+    """The challenger against the registered version that holds the champion alias."""
+    from .tracking import champion, redact, tracking_uri
+
+    found = champion(settings)
+    if found is None:
+        message = (
+            f"no version of {settings.registered_model} holds the alias "
+            f"{settings.champion_alias!r} at {redact(tracking_uri(settings))} yet: "
+            "nothing to compare with (`make promote` sets it)"
+        )
+        return [Check("champion", True, message)]
+    version, champion_metrics = found
+    who = f"the champion ({version.name} version {version.version}, @{settings.champion_alias})"
+    return champion_checks(settings, metrics, champion_metrics, who)
+
+
+{% endif %}def run_gate(settings: Settings, metrics_path: Path | None = None) -> list[Check]:
     """All checks of the gate, in order: thresholds, then the champion comparison."""
     metrics = read_metrics(
         metrics_path or settings.report("metrics.json"), settings, what="metrics report"
     )
     checks = threshold_checks(settings, metrics)
+{%- if cookiecutter.model_tracking == 'mlflow' %}
+    if settings.champion_compare and settings.registry == "mlflow":
+        return checks + registry_checks(settings, metrics)
+{%- endif %}
     if settings.champion_compare:
         champion = read_metrics(
             settings.champion_baseline,

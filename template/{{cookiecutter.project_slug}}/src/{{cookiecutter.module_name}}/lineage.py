@@ -16,7 +16,7 @@ import joblib
 import pandas as pd
 import sklearn
 
-from .data import load_contract, sha256_file
+from .data import dvc_md5, dvc_pointer, load_contract, sha256_file
 from .settings import Settings, TaskError, load_settings, task_parser
 
 
@@ -55,6 +55,19 @@ def _file_entry(path: Path, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _dvc_entry(path: Path, settings: Settings) -> dict[str, Any]:
+    """The data version DVC tracks (``<path>.dvc``), which must be the data on disk."""
+    pointer = dvc_pointer(path)
+    md5 = dvc_md5(path)
+    if md5 != pointer["md5"]:
+        raise TaskError(
+            f"{settings.display(path)}: md5 {md5} is not the {pointer['md5']} its .dvc file "
+            "records; run `make data-pull` for the committed data, or `make data-push` (then "
+            "commit the .dvc file) for this data"
+        )
+    return {"file": settings.display(path) + ".dvc", "md5": md5}
+
+
 def build_lineage(settings: Settings) -> dict[str, Any]:
     """Collect the lineage record; the model and reports/metrics.json must exist."""
     metrics_path = settings.report("metrics.json")
@@ -70,12 +83,14 @@ def build_lineage(settings: Settings) -> dict[str, Any]:
         entry = _file_entry(path, settings)
         with path.open(newline="", encoding="utf-8") as handle:
             entry["rows"] = max(sum(1 for record in csv.reader(handle) if record) - 1, 0)
+        if settings.versioning == "dvc":
+            entry["dvc"] = _dvc_entry(path, settings)
         sources.append(entry)
     # joblib unpickles: the model is the one this repository's train task wrote.
     pipeline = joblib.load(settings.model_path)
     estimator = pipeline.named_steps["model"]
     evaluation = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return {
+    record: dict[str, Any] = {
         "project": settings.project_name,
         "data": {
             "sources": sources,
@@ -83,7 +98,8 @@ def build_lineage(settings: Settings) -> dict[str, Any]:
         },
         "code": {"git_commit": git_commit(settings.root)},
         "parameters": {
-            "algorithm": settings.algorithm,
+            "task": settings.task,
+            "algorithm": settings.model_name,
             "seed": settings.seed,
             "test_size": settings.test_size,
             "features": contract.feature_names,
@@ -104,6 +120,14 @@ def build_lineage(settings: Settings) -> dict[str, Any]:
             "platform": platform.platform(),
         },
     }
+{%- if cookiecutter.model_tracking == 'mlflow' %}
+    if settings.tracking == "mlflow":
+        from .tracking import lineage_entry
+
+        # The run id now; the registered version once the package stage registers it.
+        record["mlflow"] = lineage_entry(settings)
+{%- endif %}
+    return record
 
 
 def main(argv: list[str] | None = None) -> int:

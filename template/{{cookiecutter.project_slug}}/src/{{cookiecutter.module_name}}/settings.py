@@ -22,8 +22,17 @@ MODEL_FILE = "models/model.joblib"
 REPORTS_DIR = "reports"
 DIST_DIR = "dist"
 
-ALGORITHMS = ("logistic_regression", "random_forest", "gradient_boosting")
-METRIC_NAMES = ("accuracy", "f1", "precision", "recall", "roc_auc")
+TASKS = ("binary", "multiclass", "regression")
+#: Shorthands of model.algorithm; logistic_regression is for classification and
+#: linear_regression for regression, the other two exist for every task.
+ALGORITHMS = ("logistic_regression", "linear_regression", "random_forest", "gradient_boosting")
+CLASSIFICATION_METRICS = ("accuracy", "f1", "precision", "recall", "roc_auc")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+METRIC_NAMES = CLASSIFICATION_METRICS + REGRESSION_METRICS
+#: Metrics where a lower value is better: the gate reads their regression upwards.
+LOWER_IS_BETTER = ("rmse", "mae")
+#: An estimator's import path: dotted Python identifiers, at least module.Class.
+IMPORT_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
 CLOUDS = ("none", "azure", "aws", "gcp")
 #: deploy.platform: where a webservice runs (the cloud's container service, or a cluster).
@@ -31,6 +40,9 @@ PLATFORMS = ("container-service", "kubernetes", "kserve")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
+TRACKING = ("none", "mlflow")
+REGISTRIES = ("none", "mlflow")
+ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
 SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
 #: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
@@ -45,13 +57,19 @@ SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 DEFAULT_SOURCES = ("data/raw/train.csv",)
 DEFAULT_CONTRACT = "data/contract.yaml"
 DEFAULT_VERSIONING = "none"
+DEFAULT_TASK = "binary"
 DEFAULT_ALGORITHM = "logistic_regression"
+DEFAULT_REGRESSION_ALGORITHM = "linear_regression"
 DEFAULT_TEST_SIZE = 0.25
 DEFAULT_SEED = 42
 DEFAULT_METRICS: Mapping[str, Mapping[str, float]] = {"accuracy": {"min": 0.7}}
+DEFAULT_REGRESSION_METRICS: Mapping[str, Mapping[str, float]] = {"r2": {"min": 0.5}}
 DEFAULT_CHAMPION_COMPARE = False
 DEFAULT_MAX_REGRESSION = 0.01
 DEFAULT_CHAMPION_BASELINE = "models/champion/metrics.json"
+DEFAULT_TRACKING = "none"
+DEFAULT_REGISTRY = "none"
+DEFAULT_CHAMPION_ALIAS = "champion"
 DEFAULT_DEPLOY_TARGET = "none"
 DEFAULT_CLOUD = "none"
 #: deploy.kubernetes.namespace when unset: the project slug with - for _ (as mlopsgen renders).
@@ -114,6 +132,14 @@ class MetricBound:
 
 
 @dataclass(frozen=True)
+class Estimator:
+    """model.estimator: a scikit-learn-compatible estimator by import path, and its params."""
+
+    path: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The parts of mlops.yaml that the tasks read, with defaults applied."""
 
@@ -122,13 +148,19 @@ class Settings:
     sources: tuple[Path, ...]
     contract: Path
     versioning: str
+    task: str
     algorithm: str
+    estimator: Estimator | None
     test_size: float
     seed: int
     metrics: tuple[MetricBound, ...]
     champion_compare: bool
     max_regression: float
     champion_baseline: Path
+    tracking: str
+    registry: str
+    registered_model: str
+    champion_alias: str
     deploy_target: str
     cloud: str
     #: deploy.registry: the image repository prefix `make image` pushes to (or None).
@@ -143,6 +175,16 @@ class Settings:
     #: deploy.platform, and the namespace of deploy.kubernetes (kubernetes, kserve).
     platform: str = PLATFORMS[0]
     namespace: str = ""
+
+    @property
+    def classification(self) -> bool:
+        """True for the binary and multiclass tasks."""
+        return self.task != "regression"
+
+    @property
+    def model_name(self) -> str:
+        """The estimator as reports name it: the import path, else the shorthand."""
+        return self.estimator.path if self.estimator else self.algorithm
 
     @property
     def model_path(self) -> Path:
@@ -169,6 +211,11 @@ class Settings:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+    @property
+    def production(self) -> Environment | None:
+        """The last environment of deploy.environments: a deploy there promotes the model."""
+        return self.environments[-1] if self.environments else None
 
     def environment(self, name: str) -> Environment:
         """The environment called name; TaskError when deploy.environments does not declare it."""
@@ -216,13 +263,42 @@ def _text(value: Any, key: str) -> str:
     return value
 
 
-def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
+def _model_store(
+    model: Mapping[str, Any], champion: Mapping[str, Any], slug: str
+) -> dict[str, str]:
+    """model.tracking, model.registry, model.registered_model and model.champion.alias."""
+    tracking = _choice(model.get("tracking", DEFAULT_TRACKING), TRACKING, "model.tracking")
+    registry = _choice(model.get("registry", DEFAULT_REGISTRY), REGISTRIES, "model.registry")
+    if registry == "mlflow" and tracking != "mlflow":
+        raise SpecError("model.registry: mlflow needs model.tracking: mlflow")
+    alias = _text(champion.get("alias", DEFAULT_CHAMPION_ALIAS), "model.champion.alias")
+    if not ALIAS.fullmatch(alias):
+        raise SpecError(f"model.champion.alias: {alias!r} is not an alias (letters, digits, _, -)")
+    return {
+        "tracking": tracking,
+        "registry": registry,
+        "registered_model": _text(model.get("registered_model", slug), "model.registered_model"),
+        "champion_alias": alias,
+    }
+
+
+def task_metrics(task: str) -> tuple[str, ...]:
+    """The metrics evaluate reports, and the gate may check, for a task."""
+    return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
+
+def _metric_bounds(raw: Any, task: str) -> tuple[MetricBound, ...]:
     if not isinstance(raw, Mapping) or not raw:
         raise SpecError("model.metrics: expected a mapping of metric name to {min, max}")
     bounds = []
     for name, spec in raw.items():
         key = f"model.metrics.{name}"
         _choice(name, METRIC_NAMES, key)
+        if name not in task_metrics(task):
+            raise SpecError(
+                f"{key}: {name} does not fit model.task {task} "
+                f"(its metrics: {', '.join(task_metrics(task))})"
+            )
         if not isinstance(spec, Mapping) or not spec or set(spec) - {"min", "max"}:
             raise SpecError(f"{key}: expected a mapping with min and/or max")
         low = spec.get("min")
@@ -235,6 +311,32 @@ def _metric_bounds(raw: Any) -> tuple[MetricBound, ...]:
             )
         )
     return tuple(bounds)
+
+
+def _algorithm(model: Mapping[str, Any], task: str) -> str:
+    default = DEFAULT_REGRESSION_ALGORITHM if task == "regression" else DEFAULT_ALGORITHM
+    algorithm = _choice(model.get("algorithm", default), ALGORITHMS, "model.algorithm")
+    wrong = "logistic_regression" if task == "regression" else "linear_regression"
+    if algorithm == wrong:
+        raise SpecError(f"model.algorithm: {algorithm} does not fit model.task {task}")
+    return algorithm
+
+
+def _estimator(raw: Any) -> Estimator | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise SpecError("model.estimator: expected a mapping with class (and params, package)")
+    unknown = set(raw) - {"class", "params", "package"}
+    if unknown:
+        raise SpecError(f"model.estimator: unknown key(s) {', '.join(sorted(unknown))}")
+    path = _text(raw.get("class"), "model.estimator.class")
+    if not IMPORT_PATH.fullmatch(path):
+        raise SpecError(f"model.estimator.class: {path!r} is not an import path (module.Class)")
+    params = raw.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise SpecError("model.estimator.params: expected a mapping of parameter to value")
+    return Estimator(path=path, params=dict(params))
 
 
 def _environments(raw: Any) -> tuple[Environment, ...]:
@@ -268,6 +370,8 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     edge = _section(deploy, "edge", "deploy.")
     drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
 
+    task = _choice(model.get("task", DEFAULT_TASK), TASKS, "model.task")
+    default_metrics = DEFAULT_REGRESSION_METRICS if task == "regression" else DEFAULT_METRICS
     sources = data.get("sources", list(DEFAULT_SOURCES))
     if not isinstance(sources, list) or not sources:
         raise SpecError("data.sources: expected a non-empty list of CSV paths")
@@ -280,12 +384,14 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         versioning=_choice(
             data.get("versioning", DEFAULT_VERSIONING), VERSIONING, "data.versioning"
         ),
-        algorithm=_choice(model.get("algorithm", DEFAULT_ALGORITHM), ALGORITHMS, "model.algorithm"),
+        task=task,
+        algorithm=_algorithm(model, task),
+        estimator=_estimator(model.get("estimator")),
         test_size=_number(
             model.get("test_size", DEFAULT_TEST_SIZE), "model.test_size", low=0.05, high=0.9
         ),
         seed=_integer(model.get("seed", DEFAULT_SEED), "model.seed"),
-        metrics=_metric_bounds(model.get("metrics", DEFAULT_METRICS)),
+        metrics=_metric_bounds(model.get("metrics", default_metrics), task),
         champion_compare=bool(champion.get("compare", DEFAULT_CHAMPION_COMPARE)),
         max_regression=_number(
             champion.get("max_regression", DEFAULT_MAX_REGRESSION),
@@ -295,6 +401,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         ),
         champion_baseline=root
         / _text(champion.get("baseline", DEFAULT_CHAMPION_BASELINE), "model.champion.baseline"),
+        **_model_store(model, champion, str(project.get("slug", root.name))),
         deploy_target=_choice(
             deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
         ),
