@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlopsgen import yamlio
+from mlopsgen.kubernetes import kubernetes_files
 from mlopsgen.monitoring import monitoring_files
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
@@ -49,6 +50,8 @@ def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -
     files = {SCHEMA_PATH: schema_text()}
     # monitoring.slo: Prometheus rules, their promtool tests and a Grafana dashboard.
     files.update(monitoring_files(spec))
+    # deploy.platform kubernetes | kserve: a kustomize base and one overlay per environment.
+    files.update(kubernetes_files(spec))
     chosen = tuple(platforms if platforms is not None else spec.ci.platforms)
     # Dependabot or Renovate keep the lock current: the spec's platforms decide which,
     # so a render of one platform (`render --platform`) does not drop the other's.

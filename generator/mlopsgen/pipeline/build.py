@@ -31,7 +31,14 @@ from mlopsgen.pipeline.model import (
     SecretStore,
     Triggers,
 )
-from mlopsgen.spec.model import DeployTarget, SecretItem, SecretProvider, Spec, registry_host
+from mlopsgen.spec.model import (
+    DeployTarget,
+    Kubernetes,
+    SecretItem,
+    SecretProvider,
+    Spec,
+    registry_host,
+)
 from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, canonical_ref
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",
     "build_pipelines",
+    "cluster_credentials",
     "secret_scopes",
     "uv_cache",
 ]
@@ -178,6 +186,7 @@ def _job(
     environment: Environment | None = None,
     exclusive: bool = False,
     before_sync: tuple[str, ...] = (),
+    before_targets: tuple[str, ...] = (),
     login: CloudLogin | None = None,
 ) -> Job:
     pulls = spec.data.dvc and job_id in _DATA_JOBS
@@ -207,6 +216,7 @@ def _job(
             *(f"make {t}" for t in before_sync),
             SYNC,
             *(("make data-pull",) if pulls else ()),
+            *before_targets,
             *(f"make {t}" for t in targets),
         ),
         needs=needs,
@@ -280,6 +290,32 @@ def _cloud_login(spec: Spec, *, registry: bool) -> CloudLogin | None:
     host = registry_host(spec.deploy.registry) if registry and spec.deploy.registry else None
     connection = spec.deploy.service_connection if cloud == "azure" else None
     return CloudLogin(cloud=cloud, registry=host, service_connection=connection)
+
+
+def cluster_credentials(cloud: str, cluster: Kubernetes) -> tuple[str, ...]:
+    """The commands that write a kubeconfig for ``cluster`` from the job's cloud session.
+
+    They run after the cloud's OIDC login (:class:`CloudLogin`), so the kubeconfig holds no
+    stored credential: AKS through kubelogin with the Azure CLI's session, EKS and GKE
+    through their CLIs' exec plugins, each minting short-lived tokens.
+    """
+    if cloud == "azure":
+        return (
+            f"az aks get-credentials --resource-group {cluster.cluster_group} "
+            f"--name {cluster.cluster} --overwrite-existing --only-show-errors",
+            "kubelogin convert-kubeconfig --login azurecli",
+        )
+    if cloud == "aws":
+        return (
+            f"aws eks update-kubeconfig --name {cluster.cluster} "
+            f"--region {cluster.cluster_location}",
+        )
+    if cloud == "gcp":
+        return (
+            f"gcloud container clusters get-credentials {cluster.cluster} "
+            f"--location {cluster.cluster_location}",
+        )
+    raise ValueError(f"cloud {cloud!r} has no managed cluster login")
 
 
 def _main(spec: Spec) -> Pipeline:
@@ -406,6 +442,10 @@ def _main(spec: Spec) -> Pipeline:
     if spec.deploy.target is not DeployTarget.NONE:
         release = Rule(branch=spec.ci.default_branch, tags=spec.ci.triggers.tags is not None)
         previous: tuple[str, ...] = ()
+        # deploy.platform kubernetes | kserve: `make deploy` applies the manifests with
+        # kubectl, with the kubeconfig these commands write after the OIDC login.
+        k8s = spec.deploy.kubernetes
+        cluster = cluster_credentials(spec.deploy.cloud, k8s) if k8s is not None else ()
         for env in spec.deploy.environments:
             job_id = f"deploy-{env.name}"
             jobs.append(
@@ -422,10 +462,14 @@ def _main(spec: Spec) -> Pipeline:
                     ),
                     exclusive=True,
                     # A webservice deploy points the service at the pushed image, so it
-                    # logs in to the registry too (az containerapp reads the ACR with it).
+                    # logs in to the registry too (az containerapp reads the ACR with it);
+                    # a cluster pulls the image with its own identity.
                     login=_cloud_login(
-                        spec, registry=spec.deploy.target is DeployTarget.WEBSERVICE
+                        spec,
+                        registry=spec.deploy.target is DeployTarget.WEBSERVICE
+                        and not spec.deploy.on_cluster,
                     ),
+                    before_targets=cluster,
                 )
             )
             previous = (job_id,)

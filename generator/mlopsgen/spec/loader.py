@@ -27,10 +27,12 @@ from mlopsgen.spec.model import (
     Champion,
     Data,
     Deploy,
+    DeployPlatform,
     DeployTarget,
     Drift,
     Environment,
     Estimator,
+    Kubernetes,
     MetricBound,
     MlopsgenInstall,
     MlopsgenSource,
@@ -435,6 +437,7 @@ def _semantic_problems(
 
     yield from _secret_problems(data, doc, filename)
     yield from _registry_problems(data, doc, filename)
+    yield from _cluster_problems(data, doc, filename)
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
@@ -667,6 +670,104 @@ def _registry_problems(
                 f"the CI logs in to {cloud} through OIDC; use its registry, "
                 f"e.g. {REGISTRY_EXAMPLES[cloud]}",
             )
+
+
+def _cluster_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """``deploy.platform`` and ``deploy.kubernetes``: a cluster serves a webservice on a cloud."""
+    deploy = data["deploy"]
+    platform, section = deploy["platform"], deploy["kubernetes"]
+    written = isinstance(doc.data, dict) and "kubernetes" in (doc.data.get("deploy") or {})
+    if platform == "container-service":
+        if written:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes"),
+                "deploy.kubernetes is set, but deploy.platform is container-service",
+                "set deploy.platform: kubernetes (or kserve), or remove deploy.kubernetes",
+            )
+        return
+    if deploy["target"] != "webservice":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} serves a webservice, and deploy.target is "
+            f"{deploy['target']}",
+            "set deploy.target: webservice, or remove deploy.platform",
+        )
+    if deploy["cloud"] == "none":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} needs deploy.cloud: the deploy job gets the "
+            "cluster's credentials from the cloud's OIDC login (never a stored kubeconfig)",
+            "set deploy.cloud: azure (AKS), aws (EKS) or gcp (GKE)",
+        )
+    cluster = section.get("cluster")
+    if cluster is None:
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} needs deploy.kubernetes.cluster, the cluster the "
+            "deploy job gets credentials for",
+            "add deploy.kubernetes.cluster: {name: <cluster>, "
+            + ("resource_group: <group>}" if deploy["cloud"] == "azure" else "location: <region>}"),
+        )
+    else:
+        where = "resource_group" if deploy["cloud"] == "azure" else "location"
+        if deploy["cloud"] != "none" and where not in cluster:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes", "cluster"),
+                f"deploy.cloud {deploy['cloud']} finds the cluster by its {where}",
+                f"add {where} to deploy.kubernetes.cluster",
+            )
+    replicas = section["replicas"]
+    if replicas["min"] > replicas["max"]:
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "kubernetes", "replicas", "min"),
+            f"replicas.min {replicas['min']} is above replicas.max {replicas['max']}",
+            "raise max or lower min",
+        )
+    for kind in ("cpu", "memory"):
+        request = _quantity(section["resources"]["requests"][kind])
+        limit = _quantity(section["resources"]["limits"][kind])
+        if request > limit:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes", "resources", "requests", kind),
+                f"the {kind} request is above its limit",
+                f"a pod cannot be scheduled with more {kind} than it may use; "
+                "raise resources.limits or lower resources.requests",
+            )
+    if "canary_traffic_percent" in section and platform != "kserve":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "kubernetes", "canary_traffic_percent"),
+            "canary_traffic_percent splits traffic between KServe revisions, and "
+            f"deploy.platform is {platform}",
+            "set deploy.platform: kserve, or remove canary_traffic_percent",
+        )
+
+
+_SUFFIXES = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_SUFFIXES |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def _quantity(text: str) -> float:
+    """The value of a Kubernetes quantity the schema admitted (``500m``, ``1Gi``)."""
+    number = text.rstrip("mkKiMGT")
+    return float(number) * _SUFFIXES.get(text[len(number) :], 1)
 
 
 _SECTIONS = {
@@ -941,6 +1042,25 @@ def _slo_problems(
 # --- the typed model ---------------------------------------------------------------------
 
 
+def _kubernetes(deploy: dict[str, Any], slug: str) -> Kubernetes | None:
+    if deploy["platform"] == DeployPlatform.CONTAINER_SERVICE:
+        return None
+    k = deploy["kubernetes"]
+    cluster = k["cluster"]
+    return Kubernetes(
+        cluster=cluster["name"],
+        cluster_group=cluster.get("resource_group"),
+        cluster_location=cluster.get("location"),
+        namespace=k.get("namespace") or slug.replace("_", "-"),
+        min_replicas=k["replicas"]["min"],
+        max_replicas=k["replicas"]["max"],
+        requests=dict(k["resources"]["requests"]),
+        limits=dict(k["resources"]["limits"]),
+        host=k.get("host"),
+        canary_traffic_percent=k.get("canary_traffic_percent"),
+    )
+
+
 def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
     p, ci, sec, secrets = d["project"], d["ci"], d["security"], d["secrets"]
     data, model, deploy, drift = d["data"], d["model"], d["deploy"], d["monitoring"]["drift"]
@@ -1038,6 +1158,8 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
             registry=deploy.get("registry"),
             service_connection=deploy.get("service_connection")
             or f"{p.get('slug') or derive_slug(p['name'])}-deploy",
+            platform=DeployPlatform(deploy["platform"]),
+            kubernetes=_kubernetes(deploy, p.get("slug") or derive_slug(p["name"])),
         ),
         monitoring=Monitoring(
             drift=Drift(

@@ -15,10 +15,12 @@ __all__ = [
     "Champion",
     "Data",
     "Deploy",
+    "DeployPlatform",
     "DeployTarget",
     "Drift",
     "Environment",
     "Estimator",
+    "Kubernetes",
     "MetricBound",
     "MlopsgenInstall",
     "MlopsgenSource",
@@ -75,6 +77,14 @@ class DeployTarget(enum.StrEnum):
     BATCH = "batch"
     EDGE = "edge"
     NONE = "none"
+
+
+class DeployPlatform(enum.StrEnum):
+    """Where a webservice runs (``deploy.platform``)."""
+
+    CONTAINER_SERVICE = "container-service"
+    KUBERNETES = "kubernetes"
+    KSERVE = "kserve"
 
 
 @dataclass(frozen=True)
@@ -294,6 +304,26 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Kubernetes:
+    """``deploy.kubernetes:``: namespace, replicas and resources of the serving pods.
+
+    ``requests`` and ``limits`` map ``cpu`` and ``memory`` to Kubernetes quantities;
+    ``cluster_group`` (Azure) and ``cluster_location`` (AWS, GCP) locate the cluster.
+    """
+
+    cluster: str
+    namespace: str
+    min_replicas: int
+    max_replicas: int
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+    host: str | None = None
+    canary_traffic_percent: int | None = None
+    cluster_group: str | None = None
+    cluster_location: str | None = None
+
+
+@dataclass(frozen=True)
 class Deploy:
     """``deploy:``: target, cloud and environments in deploy order."""
 
@@ -306,6 +336,15 @@ class Deploy:
     registry: str | None = None
     #: The Azure Pipelines service connection that ``cloud: azure`` logs in through.
     service_connection: str = ""
+    #: Where a webservice runs; the managed container service unless a cluster is named.
+    platform: DeployPlatform = DeployPlatform.CONTAINER_SERVICE
+    #: The cluster settings; set exactly when :attr:`platform` is a cluster.
+    kubernetes: Kubernetes | None = None
+
+    @property
+    def on_cluster(self) -> bool:
+        """True when the service runs on Kubernetes (plain or KServe)."""
+        return self.platform is not DeployPlatform.CONTAINER_SERVICE
 
 
 #: The registry hosts each cloud's OIDC login can push to: Azure Container Registry,

@@ -35,6 +35,8 @@ LOWER_IS_BETTER = ("rmse", "mae")
 IMPORT_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
 CLOUDS = ("none", "azure", "aws", "gcp")
+#: deploy.platform: where a webservice runs (the cloud's container service, or a cluster).
+PLATFORMS = ("container-service", "kubernetes", "kserve")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
@@ -71,6 +73,8 @@ DEFAULT_REGISTRY = "none"
 DEFAULT_CHAMPION_ALIAS = "champion"
 DEFAULT_DEPLOY_TARGET = "none"
 DEFAULT_CLOUD = "none"
+#: deploy.kubernetes.namespace when unset: the project slug with - for _ (as mlopsgen renders).
+DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug | replace('_', '-') }}"
 DEFAULT_MAX_BUNDLE_KB = 512
 DEFAULT_DRIFT_METHOD = "psi"
 DEFAULT_DRIFT_THRESHOLD = 0.2
@@ -173,6 +177,9 @@ class Settings:
     drift_batch: Path
     prediction_log_sink: str
     prediction_log_dir: Path
+    #: deploy.platform, and the namespace of deploy.kubernetes (kubernetes, kserve).
+    platform: str = PLATFORMS[0]
+    namespace: str = ""
 
     @property
     def classification(self) -> bool:
@@ -430,6 +437,11 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         ),
         prediction_log_dir=root
         / _text(prediction_log.get("path", DEFAULT_LOG_PATH), "monitoring.prediction_log.path"),
+        platform=_choice(deploy.get("platform", PLATFORMS[0]), PLATFORMS, "deploy.platform"),
+        namespace=_text(
+            (deploy.get("kubernetes") or {}).get("namespace", DEFAULT_NAMESPACE),
+            "deploy.kubernetes.namespace",
+        ),
     )
 
 
