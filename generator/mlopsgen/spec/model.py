@@ -13,11 +13,14 @@ __all__ = [
     "REGISTRY_EXAMPLES",
     "REGISTRY_HOSTS",
     "Champion",
+    "Compute",
+    "ComputeEngine",
     "Data",
     "Deploy",
     "DeployTarget",
     "Drift",
     "Environment",
+    "Kubeflow",
     "MetricBound",
     "MlopsgenInstall",
     "MlopsgenSource",
@@ -213,6 +216,40 @@ class Model:
     registry: str
 
 
+class ComputeEngine(enum.StrEnum):
+    """Where the training pipeline (validate, train, evaluate, gate) runs."""
+
+    LOCAL = "local"
+    KUBEFLOW = "kubeflow"
+
+
+@dataclass(frozen=True)
+class Kubeflow:
+    """``compute.kubeflow:``: the KFP endpoint, where runs go, and the image of every step."""
+
+    host: str
+    namespace: str
+    experiment: str
+    image: str
+    token_secret: str
+
+
+@dataclass(frozen=True)
+class Compute:
+    """``compute:``: the engine, what each step asks for, retries and timeouts.
+
+    ``kubeflow`` is set exactly when the engine is kubeflow.
+    """
+
+    engine: ComputeEngine = ComputeEngine.LOCAL
+    cpu: str = "1"
+    memory: str = "2Gi"
+    gpu: int = 0
+    retries: int = 0
+    timeout_minutes: int = 60
+    kubeflow: Kubeflow | None = None
+
+
 @dataclass(frozen=True)
 class Environment:
     """One deployment environment."""
@@ -330,3 +367,4 @@ class Spec:
     deploy: Deploy
     monitoring: Monitoring
     policies: Policies
+    compute: Compute = Compute()
