@@ -5,6 +5,8 @@ against an endpoint that is not there."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,21 +34,19 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _call(cmd: list[str], repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, cwd=repo, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
 def _run(
     repo: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m spam_kubeflow.kfp_pipeline ARGS`` in ``repo``; the token only from ``env``."""
     environ = {k: v for k, v in os.environ.items() if k != "KFP_TOKEN"}
     environ.update(env or {}, PYTHONPATH=str(repo / "src"))
-    return subprocess.run(
-        [sys.executable, "-m", MODULE, *args],
-        cwd=repo,
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return _call([sys.executable, "-m", MODULE, *args], repo, environ)
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,87 @@ def test_run_without_the_token_says_where_it_comes_from(repo: Path) -> None:
     proc = _run(repo, "run")
     assert proc.returncode == 2
     assert "no KFP token in $KFP_TOKEN" in proc.stderr
+
+
+# --- end to end with kfp's local runner (slow: a virtualenv with the project's dependencies) ---
+
+#: Runs the compiled pipeline's components with kfp.local, in the repository (the working
+#: directory every step of the image has), and prints the pipeline root.
+LOCAL_RUN = """
+import sys
+from kfp import local
+local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=sys.argv[1])
+from spam_kubeflow import kfp_pipeline
+kfp_pipeline.training_pipeline()
+"""
+
+
+@pytest.fixture(scope="module")
+def project_python(tmp_path_factory: pytest.TempPathFactory, repo: Path) -> Path:
+    """A virtualenv on top of this one (kfp) with the generated project installed."""
+    import venv  # only the slow tests build one
+
+    env_dir = tmp_path_factory.mktemp("kfp-venv") / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    python = env_dir / "bin/python"
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            str(repo),
+        ],
+        check=True,
+        timeout=900,
+    )
+    return python
+
+
+def _local_run(python: Path, repo: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return _call([str(python), "-c", LOCAL_RUN, str(root)], repo, env)
+
+
+@pytest.mark.slow
+def test_local_runner_trains_and_the_projects_gate_passes_on_the_outputs(
+    repo: Path, project_python: Path, tmp_path: Path
+) -> None:
+    proc = _local_run(project_python, repo, tmp_path / "root")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = (tmp_path / "root").iterdir()
+    # What kfp-run downloads: the model and the reports, from the run's artifacts.
+    for (task, output), dest in {
+        ("train", "model"): "models/model.joblib",
+        ("evaluate", "report"): "reports/metrics.json",
+    }.items():
+        target = repo / dest
+        target.unlink()
+        shutil.copyfile(run / task / output, target)
+    gate = _call([str(project_python), "-m", "spam_kubeflow.gate"], repo, dict(os.environ))
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "model gate passed" in gate.stdout
+
+
+@pytest.mark.slow
+def test_local_runner_fails_the_run_on_a_contract_breaking_row(
+    repo: Path, project_python: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "repo"
+    shutil.copytree(repo, broken, ignore=shutil.ignore_patterns("models", "reports", "dist"))
+    shutil.copytree(repo / "models/champion", broken / "models/champion")
+    data = broken / "data/raw/train.csv"
+    # caps_ratio is a share (0..1 in data/contract.yaml): 7.5 breaks the contract.
+    data.write_text(
+        data.read_text(encoding="utf-8") + "c999999,10,0,7.5,0,0,10,guest,en,3,0\n",
+        encoding="utf-8",
+    )
+    proc = _local_run(project_python, broken, tmp_path / "root")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "caps_ratio" in out
+    assert "Task 'data-validate' finished with status FAILURE" in re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert not (broken / "models/model.joblib").exists()
