@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import yaml
 
 from mlopsgen.new import create_repository
 from mlopsgen.spec import parse_spec
-from tests.repo_paths import ROOT
+from tests.repo_paths import ROOT, CliResult
 
 SPEC = ROOT / "tests/pipeline/specs/spam_kubeflow.yaml"
 LOCAL_SPEC = ROOT / "tests/pipeline/specs/spam_filter.yaml"
@@ -69,6 +70,16 @@ def test_only_engine_kubeflow_gets_the_pipeline_and_its_targets(repo: Path, tmp_
     assert not (local / "src/spam_filter/kfp_pipeline.py").exists()
     assert "kfp" not in (local / "Makefile").read_text(encoding="utf-8")
     assert "kfp" not in (local / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_rendered_pipelines_pass_the_strict_pack(
+    repo: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    result = run_cli("audit", "--policy", "strict", str(repo))
+    assert result.code == 0, result.out + result.err
+    assert "with strict: 0 finding(s)" in result.out
+    ci = (repo / ".github/workflows/ci.yml").read_text(encoding="utf-8")
+    assert "make kfp-compile" in ci and "make kfp-run" in ci and "make evaluate" not in ci
 
 
 def test_compiled_ir_carries_resources_retries_and_timeouts(compiled: dict[str, Any]) -> None:
