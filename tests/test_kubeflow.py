@@ -72,6 +72,18 @@ def test_only_engine_kubeflow_gets_the_pipeline_and_its_targets(repo: Path, tmp_
     assert "kfp" not in (local / "pyproject.toml").read_text(encoding="utf-8")
 
 
+def test_the_pipeline_module_passes_the_repositorys_own_lint_and_sast(repo: Path) -> None:
+    """`make lint` and `make sast` (bandit at security.sast.fail_on) of the repository."""
+    module = "src/spam_kubeflow/kfp_pipeline.py"
+    for cmd in (
+        ["-m", "ruff", "check", module],
+        ["-m", "ruff", "format", "--check", module],
+        ["-m", "bandit", "--severity-level", "low", "-q", module],
+    ):
+        proc = _call([sys.executable, *cmd], repo, dict(os.environ))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_rendered_pipelines_pass_the_strict_pack(
     repo: Path, run_cli: Callable[..., CliResult]
 ) -> None:
