@@ -40,6 +40,7 @@ CONTEXT_KEYS = (
     "secrets",
     "mlopsgen_version",
     "mlopsgen_install",
+    "compute",
 )
 
 
@@ -106,12 +107,37 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
             "index_url": install.index_url or "",
             "sha256": install.sha256 or "",
         },
+        # Where the training pipeline runs (compute): the kfp_pipeline.py of engine kubeflow
+        # reads the resources, retries, timeout and the KFP settings from it.
+        "compute": _compute(spec),
     }
     declared = json.loads((template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
     # Private keys (_copy_without_render, _extensions ...) configure cookiecutter itself.
     context.update({k: v for k, v in declared.items() if k.startswith("_")})
     context["_spec_text"] = spec_text
     return context
+
+
+def _compute(spec: Spec) -> dict[str, Any]:
+    compute = spec.compute
+    kubeflow = compute.kubeflow
+    return {
+        "engine": str(compute.engine),
+        "cpu": compute.cpu,
+        "memory": compute.memory,
+        "gpu": compute.gpu,
+        "retries": compute.retries,
+        "timeout_minutes": compute.timeout_minutes,
+        "kubeflow": {
+            "host": kubeflow.host,
+            "namespace": kubeflow.namespace,
+            "experiment": kubeflow.experiment,
+            "image": kubeflow.image,
+            "token_secret": kubeflow.token_secret,
+        }
+        if kubeflow is not None
+        else {},
+    }
 
 
 def render_scaffold(spec: Spec, spec_text: str, staging: Path) -> Path:

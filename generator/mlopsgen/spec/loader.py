@@ -25,6 +25,8 @@ from mlopsgen.spec.model import (
     REGISTRY_HOSTS,
     SKLEARN_MODULES,
     Champion,
+    Compute,
+    ComputeEngine,
     Data,
     Deploy,
     DeployPlatform,
@@ -32,6 +34,7 @@ from mlopsgen.spec.model import (
     Drift,
     Environment,
     Estimator,
+    Kubeflow,
     Kubernetes,
     MetricBound,
     MlopsgenInstall,
@@ -441,6 +444,7 @@ def _semantic_problems(
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
+    yield from _compute_problems(data, doc, filename)
 
     if data["model"]["registry"] == "mlflow" and data["model"]["tracking"] != "mlflow":
         yield _at(
@@ -1039,6 +1043,60 @@ def _slo_problems(
             )
 
 
+def _compute_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """``compute``: each engine's section is there exactly when the engine is chosen."""
+    compute = data["compute"]
+    engine = compute["engine"]
+    if engine == ComputeEngine.LOCAL:
+        if compute["resources"]["gpu"] > 0:
+            yield _at(
+                doc,
+                filename,
+                ("compute", "resources", "gpu"),
+                "a GPU request needs an engine that schedules GPUs; engine local trains in "
+                "the CI job, which has none",
+                "set compute.engine: kubeflow (with compute.kubeflow), or gpu: 0",
+            )
+        if "kubeflow" in compute:
+            yield _at(
+                doc,
+                filename,
+                ("compute", "kubeflow"),
+                "compute.kubeflow configures engine kubeflow, but the engine is local",
+                "set compute.engine: kubeflow, or remove compute.kubeflow",
+                key=True,
+            )
+        return
+    kubeflow = compute.get("kubeflow")
+    if kubeflow is None:
+        yield _at(
+            doc,
+            filename,
+            ("compute", "engine"),
+            "engine kubeflow needs a compute.kubeflow section with the KFP host and the "
+            "image every step runs",
+            "add kubeflow: {host: https://kfp.example.com/pipeline, image: "
+            "<registry>/<repo>@sha256:<digest>} under compute (see docs/compute.md)",
+        )
+        return
+    token = kubeflow["token_secret"]
+    if not any(
+        item["name"] == token and "train" in item["stages"] for item in data["secrets"]["items"]
+    ):
+        yield _at(
+            doc,
+            filename,
+            ("compute", "kubeflow"),
+            f"engine kubeflow submits with the bearer token in the secret {token}, which "
+            "secrets.items does not declare for stage train",
+            f"add {{name: {token}, ref: ..., stages: [train]}} to secrets.items, or set "
+            "compute.kubeflow.token_secret to the secret that holds the token",
+            key=True,
+        )
+
+
 # --- the typed model ---------------------------------------------------------------------
 
 
@@ -1175,6 +1233,7 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
             ),
             slo=_slo(d, derive=p.get("slug") or derive_slug(p["name"])),
         ),
+        compute=_compute(d),
         policies=Policies(
             packs=tuple(d["policies"]["packs"]),
             waivers=tuple(
@@ -1187,6 +1246,29 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
                 for w in d["policies"]["waivers"]
             ),
         ),
+    )
+
+
+def _compute(d: dict[str, Any]) -> Compute:
+    c = d["compute"]
+    kf = c.get("kubeflow")
+    slug = d["project"].get("slug") or derive_slug(d["project"]["name"])
+    return Compute(
+        engine=ComputeEngine(c["engine"]),
+        cpu=c["resources"]["cpu"],
+        memory=c["resources"]["memory"],
+        gpu=c["resources"]["gpu"],
+        retries=c["retries"],
+        timeout_minutes=c["timeout_minutes"],
+        kubeflow=Kubeflow(
+            host=kf["host"],
+            namespace=kf["namespace"],
+            experiment=kf.get("experiment") or slug,
+            image=kf["image"],
+            token_secret=kf["token_secret"],
+        )
+        if kf is not None
+        else None,
     )
 
 

@@ -13,6 +13,8 @@ __all__ = [
     "REGISTRY_EXAMPLES",
     "REGISTRY_HOSTS",
     "Champion",
+    "Compute",
+    "ComputeEngine",
     "Data",
     "Deploy",
     "DeployPlatform",
@@ -20,6 +22,7 @@ __all__ = [
     "Drift",
     "Environment",
     "Estimator",
+    "Kubeflow",
     "Kubernetes",
     "MetricBound",
     "MlopsgenInstall",
@@ -289,6 +292,40 @@ class Model:
         return self.tracking == "mlflow"
 
 
+class ComputeEngine(enum.StrEnum):
+    """Where the training pipeline (validate, train, evaluate, gate) runs."""
+
+    LOCAL = "local"
+    KUBEFLOW = "kubeflow"
+
+
+@dataclass(frozen=True)
+class Kubeflow:
+    """``compute.kubeflow:``: the KFP endpoint, where runs go, and the image of every step."""
+
+    host: str
+    namespace: str
+    experiment: str
+    image: str
+    token_secret: str
+
+
+@dataclass(frozen=True)
+class Compute:
+    """``compute:``: the engine, what each step asks for, retries and timeouts.
+
+    ``kubeflow`` is set exactly when the engine is kubeflow.
+    """
+
+    engine: ComputeEngine = ComputeEngine.LOCAL
+    cpu: str = "1"
+    memory: str = "2Gi"
+    gpu: int = 0
+    retries: int = 0
+    timeout_minutes: int = 60
+    kubeflow: Kubeflow | None = None
+
+
 @dataclass(frozen=True)
 class Environment:
     """One deployment environment."""
@@ -444,3 +481,4 @@ class Spec:
     deploy: Deploy
     monitoring: Monitoring
     policies: Policies
+    compute: Compute = Compute()
