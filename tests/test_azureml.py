@@ -151,6 +151,21 @@ def test_a_local_engine_trains_on_the_runner_with_no_login() -> None:
     assert train.cloud_login is None
 
 
+def test_azureml_takes_a_gpu_and_evaluates_in_ci_before_the_gate() -> None:
+    """One compute model for both engines: azureml schedules GPUs like kubeflow, and its
+    CI pipeline keeps evaluate (kubeflow folds it into the run) between train and gate."""
+    spec = parse_spec(
+        HEAD + "compute:\n  engine: azureml\n  resources: {gpu: 1}\n" + AZUREML.format(**GOOD)
+    )
+    assert spec.compute.gpu == 1
+    assert spec.compute.kubeflow is None
+    jobs = {j.id: j for j in build_pipelines(spec)[0].jobs}
+    assert jobs["train"].commands[-1] == "make aml-train"
+    assert jobs["train"].cloud_login is not None
+    assert jobs["evaluate"].needs == ("train",)
+    assert jobs["model-gate"].needs == ("evaluate",)
+
+
 @pytest.fixture(scope="module")
 def scaffold(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec_text = EXAMPLE.read_text(encoding="utf-8")
@@ -228,7 +243,7 @@ GOOD = {"compute": "cpu-cluster", "image": "mcr.microsoft.com/azureml/curated:20
             "engine-without-workspace",
             HEAD + "compute:\n  engine: azureml\n",
             "4:11",
-            "compute.engine azureml needs compute.azureml",
+            "engine azureml needs a compute.azureml section",
         ),
         (
             "bad-compute-name",
@@ -247,10 +262,19 @@ GOOD = {"compute": "cpu-cluster", "image": "mcr.microsoft.com/azureml/curated:20
             "is not pinned",
         ),
         (
+            "kubeflow-section-on-azureml",
+            HEAD
+            + "compute:\n  engine: azureml\n"
+            + AZUREML.format(**GOOD)
+            + "  kubeflow: {host: https://kfp.example.com/pipeline, image: r.example.com/ml/x:1}\n",
+            "11:3",
+            "compute.kubeflow configures engine kubeflow, but the engine is azureml",
+        ),
+        (
             "workspace-without-engine",
             HEAD + "compute:\n" + AZUREML.format(**GOOD),
             "4:3",
-            "compute.azureml is set, but compute.engine is 'local'",
+            "compute.azureml configures engine azureml, but the engine is local",
         ),
         (
             "registry-without-workspace",

@@ -8,10 +8,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +26,7 @@ import yaml
 from mlopsgen.new import create_repository
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.spec import load_spec, parse_spec
+from mlopsgen.spec.model import DeployTarget
 from tests.repo_paths import EXAMPLES, ROOT, build_wheel
 
 pytestmark = pytest.mark.slow
@@ -518,3 +522,120 @@ def json_load(path: Path) -> dict[str, Any]:
 
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+#: Fetches a URL in the generated venv and prints its Prometheus samples as JSON lines,
+#: parsed by prometheus-client's own parser (a dependency of the service, not of mlopsgen).
+METRICS_SCRIPT = """
+import json, sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+for family in text_string_to_metric_families(text):
+    for s in family.samples:
+        print(json.dumps([s.name, s.labels, s.value]))
+"""
+
+
+def _http(method: str, url: str, body: object = None) -> tuple[int, dict[str, object]]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (loopback)
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_service_answers_over_http(repo: Repo, tmp_path: Path) -> None:
+    spec = load_spec(repo.root / "mlops.yaml")
+    if spec.deploy.target is not DeployTarget.WEBSERVICE:
+        pytest.skip(f"{spec.deploy.target.value} repositories have no service")
+    module = spec.project.slug
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    log_dir = tmp_path / "predictions"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MLOPSGEN")}
+    env["PATH"] = f"{repo.bin}{os.pathsep}{env['PATH']}"
+    stderr = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(repo.bin / "python"),
+            "-m",
+            f"{module}.serve",
+            "--port",
+            str(port),
+            "--prediction-log",
+            str(log_dir),
+        ],
+        cwd=repo.root,
+        env=env,
+        stdout=stderr,
+        stderr=stderr,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _http("GET", f"{base}/health")[0] == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail((tmp_path / "server.log").read_text())
+                time.sleep(0.3)
+        assert _http("GET", f"{base}/ready")[1]["status"] == "ready"
+        contract = _contract(repo)
+        columns = contract["columns"]
+        assert isinstance(columns, dict)
+        features = [
+            name
+            for name, column in columns.items()
+            if name != contract["target"] and column.get("role", "feature") == "feature"
+        ]
+        schema = _http("GET", f"{base}/openapi.json")[1]
+        record_schema = schema["components"]["schemas"]["Record"]  # type: ignore[index]
+        assert list(record_schema["properties"]) == features
+        with (repo.root / "data/incoming/batch.csv").open() as handle:
+            row = next(csv.DictReader(handle))
+        record = {
+            name: float(row[name]) if columns[name]["type"] in ("int", "float") else row[name]
+            for name in features
+        }
+        status, body = _http("POST", f"{base}/predict", {**record, features[0]: "oops"})
+        assert status == 422
+        assert body["detail"][0]["loc"] == ["body", features[0]]  # type: ignore[index]
+
+        def requests_ok() -> float:
+            out = repo.run(str(repo.bin / "python"), "-c", METRICS_SCRIPT, f"{base}/metrics")
+            samples = [json.loads(line) for line in out.stdout.splitlines()]
+            return float(
+                sum(
+                    value
+                    for name, labels, value in samples
+                    if name == "http_requests_total"
+                    and labels == {"handler": "/predict", "method": "POST", "status": "200"}
+                )
+            )
+
+        before = requests_ok()
+        ids = []
+        for _ in range(3):
+            status, body = _http("POST", f"{base}/predict", record)
+            assert status == 200, body
+            ids.append(body["request_id"])
+        assert requests_ok() - before == 3
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+        stderr.close()
+    server_log = (tmp_path / "server.log").read_text()
+    # uvicorn re-raises the SIGTERM it handled once the graceful shutdown is complete.
+    assert code in (0, -signal.SIGTERM), server_log
+    assert "prediction log flushed" in server_log
+    [log_file] = log_dir.glob("predictions-*.jsonl")
+    logged = [json.loads(line)["request_id"] for line in log_file.read_text().splitlines()]
+    assert logged == ids
+    for line in server_log.splitlines():
+        assert isinstance(json.loads(line), dict), line  # structured logs only

@@ -54,6 +54,12 @@ def test_renders_every_example(
     target = spec.deploy.target.value
     assert (out / "Dockerfile").exists() == (target == "webservice")
     assert (out / f"src/{module}/serve.py").exists() == (target == "webservice")
+    assert (out / "benchmarks/load.py").exists() == (target == "webservice")
+    assert not (out / "benchmarks").exists() or target == "webservice"
+    # The service's dependencies reach only the repositories that serve.
+    pyproject = (out / "pyproject.toml").read_text()
+    for package in ("fastapi", "uvicorn", "prometheus-client"):
+        assert (f'"{package}>=' in pyproject) == (target == "webservice"), package
     assert (out / f"src/{module}/batch.py").exists() == (target == "batch")
     assert (out / f"src/{module}/export.py").exists() == (target == "edge")
     assert (out / "dvc.yaml").exists() == (spec.data.versioning == "dvc")

@@ -70,6 +70,8 @@ def test_defaults_come_from_the_schema() -> None:
     assert spec.model.metrics["accuracy"].min == filled["model"]["metrics"]["accuracy"]["min"]
     assert spec.model.champion.max_regression == 0.01
     assert spec.monitoring.drift.threshold == 0.2
+    assert spec.monitoring.prediction_log.sink == "jsonl"
+    assert spec.monitoring.prediction_log.path == "logs/predictions/"
     assert spec.deploy.target is DeployTarget.NONE
     assert spec.policies.packs == ("baseline",)
     assert "vault" not in filled["secrets"], "sections with required keys are not invented"

@@ -178,6 +178,14 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         ],
     ),
     (
+        "prediction-log-outside-the-repository",
+        VALID_HEAD + "monitoring:\n  prediction_log: {sink: s3, path: ../logs}\n",
+        [
+            (5, 26, "monitoring.prediction_log.sink: expected one of jsonl"),
+            (5, 36, "monitoring.prediction_log.path: '../logs' is not allowed here"),
+        ],
+    ),
+    (
         "unknown-pack",
         VALID_HEAD + "policies:\n  packs: [nosuchpack]\n",
         [
@@ -240,6 +248,43 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
             f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else 'x'}]\n" for i in range(9)
         ),
         [(0, 0, "expands to more than 10,000 nodes")],
+    ),
+    # compute: engine kubeflow needs its section; a GPU needs an engine that has GPUs; a
+    # KFP namespace is a DNS label.
+    (
+        "kubeflow-without-host",
+        VALID_HEAD + "compute:\n  engine: kubeflow\n",
+        [(5, 11, "compute.engine: engine kubeflow needs a compute.kubeflow section")],
+    ),
+    (
+        "kubeflow-section-without-host",
+        VALID_HEAD + "compute:\n  engine: kubeflow\n  kubeflow: {image: r.io/ml/x:1}\n",
+        [(6, 3, "compute.kubeflow: missing required key 'host'")],
+    ),
+    (
+        "gpu-on-local",
+        VALID_HEAD + "compute:\n  resources: {gpu: 1}\n",
+        [(5, 20, "compute.resources.gpu: a GPU request needs an engine that schedules GPUs")],
+    ),
+    (
+        "kubeflow-namespace-format",
+        VALID_HEAD
+        + "secrets:\n  items: [{name: KFP_TOKEN, ref: kfp, stages: [train]}]\n"
+        + "compute:\n  engine: kubeflow\n"
+        + "  kubeflow: {host: 'https://kfp.example.com', image: r.io/ml/x:1, namespace: ML_Team}\n",
+        [(8, 78, "compute.kubeflow.namespace: 'ML_Team' is not allowed here (hint: a DNS label")],
+    ),
+    (
+        "kubeflow-memory-format",
+        VALID_HEAD + "compute:\n  resources: {memory: 4GB}\n",
+        [(5, 23, "compute.resources.memory: '4GB' is not allowed here (hint: e.g. \"4Gi\"")],
+    ),
+    (
+        "kubeflow-token-not-declared",
+        VALID_HEAD
+        + "compute:\n  engine: kubeflow\n"
+        + "  kubeflow: {host: 'https://kfp.example.com', image: r.io/ml/x:1}\n",
+        [(6, 3, "engine kubeflow submits with the bearer token in the secret KFP_TOKEN")],
     ),
 ]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from mlopsgen import yamlio
 from mlopsgen.pipeline.build import INSTALL_COMMANDS
-from mlopsgen.spec.model import AzureML, Spec
+from mlopsgen.spec.model import AzureML, ComputeEngine, Spec
 
 __all__ = [
     "AZUREML_DIR",
@@ -158,7 +158,7 @@ def _name(spec: Spec) -> str:
 def azureml_files(spec: Spec) -> dict[str, str]:
     """The Azure ML files by repository-relative path; none unless ``compute.engine: azureml``."""
     aml = spec.compute.azureml
-    if spec.compute.engine != "azureml" or aml is None:
+    if spec.compute.engine is not ComputeEngine.AZUREML or aml is None:
         return {}
     files = {
         PIPELINE_PATH: yamlio.dump(pipeline_job(spec, aml)),

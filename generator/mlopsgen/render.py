@@ -3,7 +3,8 @@
 With ``monitoring.slo``, the Prometheus rules, their promtool tests and a Grafana
 dashboard under ``monitoring/`` (see monitoring.py) are managed files too; so are the
 Azure ML pipeline job and its parts under ``azureml/`` with ``compute.engine: azureml``
-(see azureml.py).
+(see azureml.py), and so is the kustomize base with an overlay per environment of
+``deploy.platform: kubernetes | kserve`` (see kubernetes.py).
 
 The dependency-update configuration (Dependabot, Renovate) keeps uv.lock current.
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from mlopsgen import yamlio
 from mlopsgen.azureml import azureml_files
+from mlopsgen.kubernetes import kubernetes_files
 from mlopsgen.monitoring import monitoring_files
 from mlopsgen.pipeline import build_pipelines
 from mlopsgen.platforms import PLATFORMS, losses, render_text
@@ -54,6 +56,8 @@ def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -
     files.update(monitoring_files(spec))
     # compute.engine azureml: the pipeline job, its command components and environment.
     files.update(azureml_files(spec))
+    # deploy.platform kubernetes | kserve: a kustomize base and one overlay per environment.
+    files.update(kubernetes_files(spec))
     chosen = tuple(platforms if platforms is not None else spec.ci.platforms)
     # Dependabot or Renovate keep the lock current: the spec's platforms decide which,
     # so a render of one platform (`render --platform`) does not drop the other's.

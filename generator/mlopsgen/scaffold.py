@@ -16,7 +16,7 @@ from typing import Any
 from mlopsgen import __version__
 from mlopsgen.dvcfiles import dvc_plugin
 from mlopsgen.resources import template_dir
-from mlopsgen.spec.model import Spec
+from mlopsgen.spec.model import ComputeEngine, Spec
 
 __all__ = ["CONTEXT_KEYS", "build_context", "render_scaffold"]
 
@@ -41,6 +41,7 @@ CONTEXT_KEYS = (
     "azureml",
     "mlopsgen_version",
     "mlopsgen_install",
+    "compute",
 )
 
 
@@ -110,6 +111,9 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
             "index_url": install.index_url or "",
             "sha256": install.sha256 or "",
         },
+        # Where the training pipeline runs (compute): the kfp_pipeline.py of engine kubeflow
+        # reads the resources, retries, timeout and the KFP settings from it.
+        "compute": _compute(spec),
     }
     declared = json.loads((template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
     # Private keys (_copy_without_render, _extensions ...) configure cookiecutter itself.
@@ -120,13 +124,35 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
 
 def _azureml(spec: Spec) -> dict[str, str]:
     aml = spec.compute.azureml
-    if spec.compute.engine != "azureml" or aml is None:
+    if spec.compute.engine is not ComputeEngine.AZUREML or aml is None:
         return {}
     return {
         "subscription_id": aml.subscription_id,
         "resource_group": aml.resource_group,
         "workspace": aml.workspace,
         "model_name": spec.project.slug.replace("_", "-"),
+    }
+
+
+def _compute(spec: Spec) -> dict[str, Any]:
+    compute = spec.compute
+    kubeflow = compute.kubeflow
+    return {
+        "engine": str(compute.engine),
+        "cpu": compute.cpu,
+        "memory": compute.memory,
+        "gpu": compute.gpu,
+        "retries": compute.retries,
+        "timeout_minutes": compute.timeout_minutes,
+        "kubeflow": {
+            "host": kubeflow.host,
+            "namespace": kubeflow.namespace,
+            "experiment": kubeflow.experiment,
+            "image": kubeflow.image,
+            "token_secret": kubeflow.token_secret,
+        }
+        if kubeflow is not None
+        else {},
     }
 
 

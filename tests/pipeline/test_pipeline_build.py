@@ -22,7 +22,7 @@ from mlopsgen.pipeline import (
     build_pipelines,
 )
 from mlopsgen.spec import Spec
-from mlopsgen.spec.model import DeployTarget
+from mlopsgen.spec.model import ComputeEngine, DeployTarget
 
 SECURITY = ("sast", "audit-deps", "secrets-scan")
 
@@ -51,14 +51,36 @@ def test_every_job_installs_the_lock_then_runs_make_targets(example: Spec) -> No
 def test_main_pipeline_order_and_graph(example: Spec) -> None:
     main = main_of(example)
     ids = [j.id for j in main.jobs]
+    # Engine kubeflow evaluates inside the KFP run that the train job submits.
+    local = example.compute.engine is ComputeEngine.LOCAL
+    training = ["train", "evaluate"] if local else ["train"]
     assert ids[0] == "mlopsgen-check"
-    assert ids[1:9] == ["lint-test", *SECURITY, "data-validate", "train", "evaluate", "model-gate"]
+    end = 7 + len(training)
+    assert ids[1:end] == ["lint-test", *SECURITY, "data-validate", *training, "model-gate"]
     assert main.job("train").needs == ("data-validate",)
-    assert main.job("evaluate").needs == ("train",)
-    assert main.job("model-gate").needs == ("evaluate",)
+    if local:
+        assert main.job("evaluate").needs == ("train",)
+    assert main.job("model-gate").needs == (training[-1],)
     assert set(main.job("package").needs) == {"lint-test", "model-gate"}
-    for job_id in ("train", "evaluate", "model-gate", "package"):
+    for job_id in (*training, "model-gate", "package"):
         assert main.job(job_id).artifacts is not None
+
+
+def test_kubeflow_trains_through_kfp_and_gates_in_ci(load_example: Callable[[str], Spec]) -> None:
+    spec = load_example("spam_kubeflow")
+    main = main_of(spec)
+    train = main.job("train")
+    assert train.commands == (*INSTALL_COMMANDS, "make kfp-compile", "make kfp-run")
+    # The job outlives the run it waits for (compute.timeout_minutes), never the reverse.
+    assert train.timeout_minutes > spec.compute.timeout_minutes == 45
+    assert [s.name for s in train.secrets] == ["KFP_TOKEN"]
+    assert train.artifacts is not None and "models/" in train.artifacts.paths
+    assert "evaluate" not in [j.id for j in main.jobs]
+    gate = main.job("model-gate")
+    assert gate.commands[-2:] == ("make model-gate", "make lineage")
+    # Engine local is exactly today's pipeline.
+    local = replace(spec, compute=replace(spec.compute, engine=ComputeEngine.LOCAL, kubeflow=None))
+    assert main_of(local).job("train").commands == (*INSTALL_COMMANDS, "make train")
 
 
 def test_nothing_is_soft_failed_and_every_job_has_a_timeout(example: Spec) -> None:

@@ -31,7 +31,15 @@ from mlopsgen.pipeline.model import (
     SecretStore,
     Triggers,
 )
-from mlopsgen.spec.model import DeployTarget, SecretItem, SecretProvider, Spec, registry_host
+from mlopsgen.spec.model import (
+    ComputeEngine,
+    DeployTarget,
+    Kubernetes,
+    SecretItem,
+    SecretProvider,
+    Spec,
+    registry_host,
+)
 from mlopsgen.spec.secrets import SECRET_ENVIRONMENT_PREFIX, canonical_ref
 
 __all__ = [
@@ -41,6 +49,7 @@ __all__ = [
     "MAKE_TARGETS",
     "MONITOR_PIPELINE",
     "build_pipelines",
+    "cluster_credentials",
     "secret_scopes",
     "uv_cache",
 ]
@@ -76,6 +85,8 @@ MAKE_TARGETS = (
     "batch-score",
     "aml-train",
     "aml-register",
+    "kfp-compile",
+    "kfp-run",
 )
 
 #: What ``make install`` runs outside a virtualenv, spelled out in every job: a virtualenv,
@@ -180,6 +191,7 @@ def _job(
     environment: Environment | None = None,
     exclusive: bool = False,
     before_sync: tuple[str, ...] = (),
+    before_targets: tuple[str, ...] = (),
     login: CloudLogin | None = None,
 ) -> Job:
     pulls = spec.data.dvc and job_id in _DATA_JOBS
@@ -209,6 +221,7 @@ def _job(
             *(f"make {t}" for t in before_sync),
             SYNC,
             *(("make data-pull",) if pulls else ()),
+            *before_targets,
             *(f"make {t}" for t in targets),
         ),
         needs=needs,
@@ -284,34 +297,94 @@ def _cloud_login(spec: Spec, *, registry: bool) -> CloudLogin | None:
     return CloudLogin(cloud=cloud, registry=host, service_connection=connection)
 
 
+def cluster_credentials(cloud: str, cluster: Kubernetes) -> tuple[str, ...]:
+    """The commands that write a kubeconfig for ``cluster`` from the job's cloud session.
+
+    They run after the cloud's OIDC login (:class:`CloudLogin`), so the kubeconfig holds no
+    stored credential: AKS through kubelogin with the Azure CLI's session, EKS and GKE
+    through their CLIs' exec plugins, each minting short-lived tokens.
+    """
+    if cloud == "azure":
+        return (
+            f"az aks get-credentials --resource-group {cluster.cluster_group} "
+            f"--name {cluster.cluster} --overwrite-existing --only-show-errors",
+            "kubelogin convert-kubeconfig --login azurecli",
+        )
+    if cloud == "aws":
+        return (
+            f"aws eks update-kubeconfig --name {cluster.cluster} "
+            f"--region {cluster.cluster_location}",
+        )
+    if cloud == "gcp":
+        return (
+            f"gcloud container clusters get-credentials {cluster.cluster} "
+            f"--location {cluster.cluster_location}",
+        )
+    raise ValueError(f"cloud {cloud!r} has no managed cluster login")
+
+
+#: Minutes the train job of engine kubeflow has beyond the run's own timeout: installing,
+#: compiling, submitting and downloading the outputs.
+KFP_JOB_MARGIN = 20
+
+
+def _training(spec: Spec) -> tuple[Job, ...]:
+    """The jobs that produce the model and reports/metrics.json the gate reads.
+
+    Engine local trains and evaluates in CI. Engine azureml trains on the workspace's
+    cluster: ``make aml-train`` submits azureml/pipeline.yml (``az ml job create --stream``)
+    after the OIDC login, waits within the job's timeout and downloads the model and the
+    reports; evaluate then runs in CI on what the cluster trained. Engine kubeflow runs
+    validate, train, evaluate and gate as one KFP run (``make kfp-compile kfp-run``:
+    compile, submit, wait at most ``compute.timeout_minutes``, download models/ and
+    reports/), so the one train job stands for both; the model gate, lineage and the
+    registry steps then run in CI on what it downloaded, as after a local run.
+    """
+    if spec.compute.engine is ComputeEngine.KUBEFLOW:
+        return (
+            _job(
+                spec,
+                "train",
+                JobKind.TRAIN,
+                ("kfp-compile", "kfp-run"),
+                needs=("data-validate",),
+                timeout=spec.compute.timeout_minutes + KFP_JOB_MARGIN,
+                artifacts=_MODEL,
+            ),
+        )
+    azureml = spec.compute.engine is ComputeEngine.AZUREML
+    return (
+        _job(
+            spec,
+            "train",
+            JobKind.TRAIN,
+            ("aml-train",) if azureml else ("train",),
+            needs=("data-validate",),
+            # The cluster job (queueing, one node per step) within the CI job's bound.
+            timeout=120 if azureml else 60,
+            artifacts=_MODEL,
+            login=_azureml_login(spec) if azureml else None,
+        ),
+        _job(
+            spec,
+            "evaluate",
+            JobKind.TRAIN,
+            ("evaluate",),
+            needs=("train",),
+            timeout=30,
+            artifacts=_MODEL,
+        ),
+    )
+
+
 def _azureml_login(spec: Spec) -> CloudLogin:
     """The OIDC login to Azure of the jobs that call ``az ml`` (compute.engine azureml)."""
     return CloudLogin(cloud="azure", service_connection=spec.deploy.service_connection)
 
 
-def _train(spec: Spec) -> Job:
-    """``make train`` on the runner; with ``compute.engine: azureml``, ``make aml-train``.
-
-    ``make aml-train`` submits azureml/pipeline.yml (``az ml job create --stream``), waits
-    for it within the job's timeout and downloads the model and the reports; evaluate, the
-    model gate and the lineage then run in CI on what the cluster trained.
-    """
-    azureml = spec.compute.engine == "azureml"
-    return _job(
-        spec,
-        "train",
-        JobKind.TRAIN,
-        ("aml-train",) if azureml else ("train",),
-        needs=("data-validate",),
-        # The cluster job (queueing, one node per step) within the CI job's bound.
-        timeout=120 if azureml else 60,
-        artifacts=_MODEL,
-        login=_azureml_login(spec) if azureml else None,
-    )
-
-
 def _main(spec: Spec) -> Pipeline:
     security = ("sast", "audit-deps", "secrets-scan")
+    training = _training(spec)
     jobs = [
         # First job: uv.lock is fresh against pyproject.toml (`make lock-check`, before
         # anything installs from it), then `mlopsgen check` (spec valid, policies pass, every
@@ -363,22 +436,14 @@ def _main(spec: Spec) -> Pipeline:
             timeout=15,
             artifacts=_REPORTS,
         ),
-        _train(spec),
-        _job(
-            spec,
-            "evaluate",
-            JobKind.TRAIN,
-            ("evaluate",),
-            needs=("train",),
-            timeout=30,
-            artifacts=_MODEL,
-        ),
+        *training,
         _job(
             spec,
             "model-gate",
             JobKind.GATE,
             ("model-gate", "lineage"),
-            needs=("evaluate",),
+            # The gate reads reports/metrics.json: after evaluate, or after the KFP run.
+            needs=(training[-1].id,),
             timeout=15,
             artifacts=_MODEL,
         ),
@@ -440,6 +505,10 @@ def _main(spec: Spec) -> Pipeline:
     if spec.deploy.target is not DeployTarget.NONE:
         release = Rule(branch=spec.ci.default_branch, tags=spec.ci.triggers.tags is not None)
         previous: tuple[str, ...] = ()
+        # deploy.platform kubernetes | kserve: `make deploy` applies the manifests with
+        # kubectl, with the kubeconfig these commands write after the OIDC login.
+        k8s = spec.deploy.kubernetes
+        cluster = cluster_credentials(spec.deploy.cloud, k8s) if k8s is not None else ()
         for env in spec.deploy.environments:
             job_id = f"deploy-{env.name}"
             jobs.append(
@@ -456,10 +525,14 @@ def _main(spec: Spec) -> Pipeline:
                     ),
                     exclusive=True,
                     # A webservice deploy points the service at the pushed image, so it
-                    # logs in to the registry too (az containerapp reads the ACR with it).
+                    # logs in to the registry too (az containerapp reads the ACR with it);
+                    # a cluster pulls the image with its own identity.
                     login=_cloud_login(
-                        spec, registry=spec.deploy.target is DeployTarget.WEBSERVICE
+                        spec,
+                        registry=spec.deploy.target is DeployTarget.WEBSERVICE
+                        and not spec.deploy.on_cluster,
                     ),
+                    before_targets=cluster,
                 )
             )
             previous = (job_id,)

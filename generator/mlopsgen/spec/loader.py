@@ -27,12 +27,16 @@ from mlopsgen.spec.model import (
     AzureML,
     Champion,
     Compute,
+    ComputeEngine,
     Data,
     Deploy,
+    DeployPlatform,
     DeployTarget,
     Drift,
     Environment,
     Estimator,
+    Kubeflow,
+    Kubernetes,
     MetricBound,
     MlopsgenInstall,
     MlopsgenSource,
@@ -40,6 +44,7 @@ from mlopsgen.spec.model import (
     Monitoring,
     Platform,
     Policies,
+    PredictionLog,
     Project,
     SecretItem,
     SecretProvider,
@@ -436,6 +441,7 @@ def _semantic_problems(
 
     yield from _secret_problems(data, doc, filename)
     yield from _registry_problems(data, doc, filename)
+    yield from _cluster_problems(data, doc, filename)
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
@@ -669,6 +675,104 @@ def _registry_problems(
                 f"the CI logs in to {cloud} through OIDC; use its registry, "
                 f"e.g. {REGISTRY_EXAMPLES[cloud]}",
             )
+
+
+def _cluster_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """``deploy.platform`` and ``deploy.kubernetes``: a cluster serves a webservice on a cloud."""
+    deploy = data["deploy"]
+    platform, section = deploy["platform"], deploy["kubernetes"]
+    written = isinstance(doc.data, dict) and "kubernetes" in (doc.data.get("deploy") or {})
+    if platform == "container-service":
+        if written:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes"),
+                "deploy.kubernetes is set, but deploy.platform is container-service",
+                "set deploy.platform: kubernetes (or kserve), or remove deploy.kubernetes",
+            )
+        return
+    if deploy["target"] != "webservice":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} serves a webservice, and deploy.target is "
+            f"{deploy['target']}",
+            "set deploy.target: webservice, or remove deploy.platform",
+        )
+    if deploy["cloud"] == "none":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} needs deploy.cloud: the deploy job gets the "
+            "cluster's credentials from the cloud's OIDC login (never a stored kubeconfig)",
+            "set deploy.cloud: azure (AKS), aws (EKS) or gcp (GKE)",
+        )
+    cluster = section.get("cluster")
+    if cluster is None:
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "platform"),
+            f"deploy.platform {platform} needs deploy.kubernetes.cluster, the cluster the "
+            "deploy job gets credentials for",
+            "add deploy.kubernetes.cluster: {name: <cluster>, "
+            + ("resource_group: <group>}" if deploy["cloud"] == "azure" else "location: <region>}"),
+        )
+    else:
+        where = "resource_group" if deploy["cloud"] == "azure" else "location"
+        if deploy["cloud"] != "none" and where not in cluster:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes", "cluster"),
+                f"deploy.cloud {deploy['cloud']} finds the cluster by its {where}",
+                f"add {where} to deploy.kubernetes.cluster",
+            )
+    replicas = section["replicas"]
+    if replicas["min"] > replicas["max"]:
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "kubernetes", "replicas", "min"),
+            f"replicas.min {replicas['min']} is above replicas.max {replicas['max']}",
+            "raise max or lower min",
+        )
+    for kind in ("cpu", "memory"):
+        request = _quantity(section["resources"]["requests"][kind])
+        limit = _quantity(section["resources"]["limits"][kind])
+        if request > limit:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "kubernetes", "resources", "requests", kind),
+                f"the {kind} request is above its limit",
+                f"a pod cannot be scheduled with more {kind} than it may use; "
+                "raise resources.limits or lower resources.requests",
+            )
+    if "canary_traffic_percent" in section and platform != "kserve":
+        yield _at(
+            doc,
+            filename,
+            ("deploy", "kubernetes", "canary_traffic_percent"),
+            "canary_traffic_percent splits traffic between KServe revisions, and "
+            f"deploy.platform is {platform}",
+            "set deploy.platform: kserve, or remove canary_traffic_percent",
+        )
+
+
+_SUFFIXES = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_SUFFIXES |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def _quantity(text: str) -> float:
+    """The value of a Kubernetes quantity the schema admitted (``500m``, ``1Gi``)."""
+    number = text.rstrip("mkKiMGT")
+    return float(number) * _SUFFIXES.get(text[len(number) :], 1)
 
 
 _SECTIONS = {
@@ -951,32 +1055,53 @@ def _slo_problems(
 def _compute_problems(
     data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
 ) -> Iterator[Diagnostic]:
-    """``compute.azureml`` goes with ``engine: azureml``; so does ``model.registry: azureml``."""
+    """``compute``: each engine's section is there exactly when the engine is chosen."""
     compute = data["compute"]
-    engine, azureml = compute["engine"], compute.get("azureml")
-    example = (
-        "azureml: {subscription_id: <GUID>, resource_group: ml-rg, workspace: ml-ws, "
-        "compute: cpu-cluster, environment_image: mcr.microsoft.com/azureml/"
-        "openmpi4.1.0-ubuntu22.04:20240709.v1}"
-    )
-    if engine == "azureml" and azureml is None:
+    engine = compute["engine"]
+    if engine == ComputeEngine.LOCAL and compute["resources"]["gpu"] > 0:
         yield _at(
             doc,
             filename,
-            ("compute", "engine"),
-            "compute.engine azureml needs compute.azureml: the workspace and the compute "
-            "cluster the pipeline job runs on",
-            f"add under compute: {example}",
+            ("compute", "resources", "gpu"),
+            "a GPU request needs an engine that schedules GPUs; engine local trains in "
+            "the CI job, which has none",
+            "set compute.engine: kubeflow (with compute.kubeflow) or azureml (with "
+            "compute.azureml), or gpu: 0",
         )
-    elif azureml is not None and engine != "azureml":
-        yield _at(
-            doc,
-            filename,
-            ("compute", "azureml"),
-            f"compute.azureml is set, but compute.engine is {engine!r}: nothing would use it",
-            "set compute.engine: azureml, or remove compute.azureml",
-            key=True,
-        )
+    for section, example in _ENGINE_SECTIONS.items():
+        if section in compute and engine != section:
+            yield _at(
+                doc,
+                filename,
+                ("compute", section),
+                f"compute.{section} configures engine {section}, but the engine is {engine}",
+                f"set compute.engine: {section}, or remove compute.{section}",
+                key=True,
+            )
+        elif section not in compute and engine == section:
+            yield _at(
+                doc,
+                filename,
+                ("compute", "engine"),
+                f"engine {section} needs a compute.{section} section: {example[0]}",
+                f"add {section}: {example[1]} under compute (see docs/compute.md)",
+            )
+    kubeflow, azureml = compute.get("kubeflow"), compute.get("azureml")
+    if engine == ComputeEngine.KUBEFLOW and kubeflow is not None:
+        token = kubeflow["token_secret"]
+        if not any(
+            item["name"] == token and "train" in item["stages"] for item in data["secrets"]["items"]
+        ):
+            yield _at(
+                doc,
+                filename,
+                ("compute", "kubeflow"),
+                f"engine kubeflow submits with the bearer token in the secret {token}, which "
+                "secrets.items does not declare for stage train",
+                f"add {{name: {token}, ref: ..., stages: [train]}} to secrets.items, or set "
+                "compute.kubeflow.token_secret to the secret that holds the token",
+                key=True,
+            )
     if azureml is not None and not _PINNED_IMAGE.search(azureml["environment_image"]):
         yield _at(
             doc,
@@ -986,7 +1111,7 @@ def _compute_problems(
             "tag and no digest",
             "add a tag (image:20240709.v1) or a digest (image@sha256:<64 hex digits>)",
         )
-    if data["model"]["registry"] == "azureml" and engine != "azureml":
+    if data["model"]["registry"] == "azureml" and engine != ComputeEngine.AZUREML:
         yield _at(
             doc,
             filename,
@@ -997,11 +1122,44 @@ def _compute_problems(
         )
 
 
+#: Each engine with a section of its own: what the section holds, and an example of it.
+_ENGINE_SECTIONS: dict[str, tuple[str, str]] = {
+    ComputeEngine.KUBEFLOW: (
+        "the KFP host and the image every step runs",
+        "{host: https://kfp.example.com/pipeline, image: <registry>/<repo>@sha256:<digest>}",
+    ),
+    ComputeEngine.AZUREML: (
+        "the workspace and the compute cluster the pipeline job runs on",
+        "{subscription_id: <GUID>, resource_group: ml-rg, workspace: ml-ws, "
+        "compute: cpu-cluster, environment_image: mcr.microsoft.com/azureml/"
+        "openmpi4.1.0-ubuntu22.04:20240709.v1}",
+    ),
+}
+
 #: A tag after the last path segment, or a digest.
 _PINNED_IMAGE = re.compile(r"(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[0-9a-f]{64})$")
 
 
 # --- the typed model ---------------------------------------------------------------------
+
+
+def _kubernetes(deploy: dict[str, Any], slug: str) -> Kubernetes | None:
+    if deploy["platform"] == DeployPlatform.CONTAINER_SERVICE:
+        return None
+    k = deploy["kubernetes"]
+    cluster = k["cluster"]
+    return Kubernetes(
+        cluster=cluster["name"],
+        cluster_group=cluster.get("resource_group"),
+        cluster_location=cluster.get("location"),
+        namespace=k.get("namespace") or slug.replace("_", "-"),
+        min_replicas=k["replicas"]["min"],
+        max_replicas=k["replicas"]["max"],
+        requests=dict(k["resources"]["requests"]),
+        limits=dict(k["resources"]["limits"]),
+        host=k.get("host"),
+        canary_traffic_percent=k.get("canary_traffic_percent"),
+    )
 
 
 def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
@@ -1101,6 +1259,8 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
             registry=deploy.get("registry"),
             service_connection=deploy.get("service_connection")
             or f"{p.get('slug') or derive_slug(p['name'])}-deploy",
+            platform=DeployPlatform(deploy["platform"]),
+            kubernetes=_kubernetes(deploy, p.get("slug") or derive_slug(p["name"])),
         ),
         monitoring=Monitoring(
             drift=Drift(
@@ -1110,12 +1270,13 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
                 on_drift=drift["on_drift"],
                 batch=drift["batch"],
             ),
+            prediction_log=PredictionLog(
+                sink=d["monitoring"]["prediction_log"]["sink"],
+                path=d["monitoring"]["prediction_log"]["path"],
+            ),
             slo=_slo(d, derive=p.get("slug") or derive_slug(p["name"])),
         ),
-        compute=Compute(
-            engine=d["compute"]["engine"],
-            azureml=AzureML(**d["compute"]["azureml"]) if "azureml" in d["compute"] else None,
-        ),
+        compute=_compute(d),
         policies=Policies(
             packs=tuple(d["policies"]["packs"]),
             waivers=tuple(
@@ -1128,6 +1289,30 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
                 for w in d["policies"]["waivers"]
             ),
         ),
+    )
+
+
+def _compute(d: dict[str, Any]) -> Compute:
+    c = d["compute"]
+    kf = c.get("kubeflow")
+    slug = d["project"].get("slug") or derive_slug(d["project"]["name"])
+    return Compute(
+        engine=ComputeEngine(c["engine"]),
+        cpu=c["resources"]["cpu"],
+        memory=c["resources"]["memory"],
+        gpu=c["resources"]["gpu"],
+        retries=c["retries"],
+        timeout_minutes=c["timeout_minutes"],
+        kubeflow=Kubeflow(
+            host=kf["host"],
+            namespace=kf["namespace"],
+            experiment=kf.get("experiment") or slug,
+            image=kf["image"],
+            token_secret=kf["token_secret"],
+        )
+        if kf is not None
+        else None,
+        azureml=AzureML(**c["azureml"]) if "azureml" in c else None,
     )
 
 

@@ -15,12 +15,16 @@ __all__ = [
     "AzureML",
     "Champion",
     "Compute",
+    "ComputeEngine",
     "Data",
     "Deploy",
+    "DeployPlatform",
     "DeployTarget",
     "Drift",
     "Environment",
     "Estimator",
+    "Kubeflow",
+    "Kubernetes",
     "MetricBound",
     "MlopsgenInstall",
     "MlopsgenSource",
@@ -77,6 +81,14 @@ class DeployTarget(enum.StrEnum):
     BATCH = "batch"
     EDGE = "edge"
     NONE = "none"
+
+
+class DeployPlatform(enum.StrEnum):
+    """Where a webservice runs (``deploy.platform``)."""
+
+    CONTAINER_SERVICE = "container-service"
+    KUBERNETES = "kubernetes"
+    KSERVE = "kserve"
 
 
 @dataclass(frozen=True)
@@ -281,6 +293,54 @@ class Model:
         return self.tracking == "mlflow"
 
 
+class ComputeEngine(enum.StrEnum):
+    """Where the training pipeline (validate, train, evaluate, gate) runs."""
+
+    LOCAL = "local"
+    KUBEFLOW = "kubeflow"
+    AZUREML = "azureml"
+
+
+@dataclass(frozen=True)
+class Kubeflow:
+    """``compute.kubeflow:``: the KFP endpoint, where runs go, and the image of every step."""
+
+    host: str
+    namespace: str
+    experiment: str
+    image: str
+    token_secret: str
+
+
+@dataclass(frozen=True)
+class AzureML:
+    """``compute.azureml:``: the Azure Machine Learning workspace and compute cluster."""
+
+    subscription_id: str
+    resource_group: str
+    workspace: str
+    compute: str
+    environment_image: str
+
+
+@dataclass(frozen=True)
+class Compute:
+    """``compute:``: the engine, what each step asks for, retries and timeouts.
+
+    ``kubeflow`` is set exactly when the engine is kubeflow, ``azureml`` exactly when it
+    is azureml.
+    """
+
+    engine: ComputeEngine = ComputeEngine.LOCAL
+    cpu: str = "1"
+    memory: str = "2Gi"
+    gpu: int = 0
+    retries: int = 0
+    timeout_minutes: int = 60
+    kubeflow: Kubeflow | None = None
+    azureml: AzureML | None = None
+
+
 @dataclass(frozen=True)
 class Environment:
     """One deployment environment."""
@@ -296,6 +356,26 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Kubernetes:
+    """``deploy.kubernetes:``: namespace, replicas and resources of the serving pods.
+
+    ``requests`` and ``limits`` map ``cpu`` and ``memory`` to Kubernetes quantities;
+    ``cluster_group`` (Azure) and ``cluster_location`` (AWS, GCP) locate the cluster.
+    """
+
+    cluster: str
+    namespace: str
+    min_replicas: int
+    max_replicas: int
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+    host: str | None = None
+    canary_traffic_percent: int | None = None
+    cluster_group: str | None = None
+    cluster_location: str | None = None
+
+
+@dataclass(frozen=True)
 class Deploy:
     """``deploy:``: target, cloud and environments in deploy order."""
 
@@ -308,6 +388,15 @@ class Deploy:
     registry: str | None = None
     #: The Azure Pipelines service connection that ``cloud: azure`` logs in through.
     service_connection: str = ""
+    #: Where a webservice runs; the managed container service unless a cluster is named.
+    platform: DeployPlatform = DeployPlatform.CONTAINER_SERVICE
+    #: The cluster settings; set exactly when :attr:`platform` is a cluster.
+    kubernetes: Kubernetes | None = None
+
+    @property
+    def on_cluster(self) -> bool:
+        """True when the service runs on Kubernetes (plain or KServe)."""
+        return self.platform is not DeployPlatform.CONTAINER_SERVICE
 
 
 #: The registry hosts each cloud's OIDC login can push to: Azure Container Registry,
@@ -359,10 +448,19 @@ class Slo:
 
 
 @dataclass(frozen=True)
+class PredictionLog:
+    """``monitoring.prediction_log:``."""
+
+    sink: str
+    path: str
+
+
+@dataclass(frozen=True)
 class Monitoring:
     """``monitoring:``; ``slo`` is None when the spec has no ``monitoring.slo``."""
 
     drift: Drift
+    prediction_log: PredictionLog
     slo: Slo | None = None
 
 
@@ -382,25 +480,6 @@ class Policies:
 
     packs: tuple[str, ...]
     waivers: tuple[Waiver, ...]
-
-
-@dataclass(frozen=True)
-class AzureML:
-    """``compute.azureml:``: the Azure Machine Learning workspace and compute cluster."""
-
-    subscription_id: str
-    resource_group: str
-    workspace: str
-    compute: str
-    environment_image: str
-
-
-@dataclass(frozen=True)
-class Compute:
-    """``compute:``: where training runs; ``azureml`` is set exactly for ``engine: azureml``."""
-
-    engine: str = "local"
-    azureml: AzureML | None = None
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,64 @@ def test_a_webservice_deploys_the_recorded_image_by_digest(
     assert plan.smoke_url == STAGING["url"]
 
 
+@pytest.mark.parametrize("platform", ["kubernetes", "kserve"])
+def test_a_cluster_applies_the_overlay_with_the_image_by_digest(
+    released: Path, platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _record_image(released, {"image": REPOSITORY, "digest": DIGEST})
+    overlay = released.parent / deploy.OVERLAYS / "staging"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text("resources: [../../base]\n", encoding="utf-8")
+    edit_spec(
+        released,
+        deploy={
+            "target": "webservice",
+            "cloud": "aws",
+            "platform": platform,
+            "kubernetes": {"namespace": "ml"},
+        },
+    )
+    settings = load_settings(released)
+    plan = deploy.plan_release(
+        settings,
+        settings.environment("staging"),
+        spec=released,
+        version="1.2.3",
+        commit=COMMIT,
+        environ={},
+    )
+    ((kustomization, text),) = plan.writes.items()
+    written = json.loads(text)
+    assert written["images"] == [
+        {"name": deploy.MANIFEST_IMAGE, "newName": REPOSITORY, "digest": DIGEST}
+    ]
+    assert (kustomization.parent / written["resources"][0]).resolve() == overlay.resolve()
+    apply, wait = plan.commands
+    assert apply == (
+        "kubectl",
+        "apply",
+        "--server-side",
+        "--field-manager=mlopsgen",
+        "-k",
+        str(kustomization.parent),
+    )
+    assert wait[:2] == (("kubectl", "wait") if platform == "kserve" else ("kubectl", "rollout"))
+    assert wait[-3:-1] == ("--namespace", "ml") and wait[-1].startswith("--timeout=")
+    # Rolling back: the previous ReplicaSet, or (KServe) all traffic to the previous revision.
+    undo, _ = deploy.rollback_commands(settings)
+    assert undo[:3] == (
+        ("kubectl", "patch", "inferenceservice/" + deploy.WORKLOAD)
+        if platform == "kserve"
+        else ("kubectl", "rollout", "undo")
+    )
+
+
+def test_rollback_needs_a_cluster(released: Path) -> None:
+    edit_spec(released, deploy={"target": "webservice", "cloud": "none"})
+    with pytest.raises(TaskError, match="rollback is for deploy.platform kubernetes or kserve"):
+        deploy.rollback_commands(load_settings(released))
+
+
 @pytest.mark.parametrize(
     ("record", "problem"),
     [

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from mlopsgen.policy.base import Rule
-from mlopsgen.policy.rules import art, engine, gate, inj, perm, pin, rel, run, scan, sec, spec, trig
+from mlopsgen.policy.rules import (
+    art,
+    engine,
+    gate,
+    inj,
+    kube,
+    perm,
+    pin,
+    rel,
+    run,
+    scan,
+    sec,
+    spec,
+    trig,
+)
 
 __all__ = ["RULES"]
 
@@ -57,6 +71,9 @@ _ALL: tuple[Rule, ...] = (
     sec.SecretExfiltration(),
     sec.CredentialOnCommandLine(),
     scan.SecretScanPresent(),
+    # clusters
+    kube.StoredKubeconfig(),
+    kube.ClusterTlsOff(),
     # artifacts, caches, transport
     art.PersistedCredentials(),
     art.CachePoisoning(),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlopsgen.pipeline.model import JobKind
 from mlopsgen.policy.readers._util import as_map, as_str
 from mlopsgen.policy.view import JobView, PipelineView, StepView
 from mlopsgen.spec.model import Platform
+from mlopsgen.yamlio import JsonPath
 
 __all__ = [
     "DEFAULT_PRODUCTION",
@@ -17,6 +18,7 @@ __all__ = [
     "PUBLISH_COMMAND",
     "declared_inputs",
     "deploys",
+    "env_maps",
     "is_library",
     "is_ml",
     "is_production",
@@ -114,6 +116,16 @@ def is_production(job: JobView, pattern: str) -> bool:
         return bool(regex.fullmatch(job.environment))
     words = re.split(r"[-_\s:/.]+", f"{job.id} {job.name}")
     return any(regex.fullmatch(w) for w in words if w)
+
+
+def env_maps(view: PipelineView) -> Iterator[tuple[Mapping[str, Any], JsonPath]]:
+    """Every environment mapping of the file (top, job, step) with its path."""
+    top = "env" if view.platform is Platform.GITHUB else "variables"
+    yield view.env, (top,)
+    for job in view.jobs:
+        yield job.env, (*job.path, top)
+        for step in job.steps:
+            yield step.env, (*step.path, "env")
 
 
 def scripts(view: PipelineView) -> Iterator[tuple[JobView, StepView, str]]:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlopsgen.diagnostics import Severity
 from mlopsgen.policy.base import Finding, Option, OptionType, PipelineRule
 from mlopsgen.policy.readers._util import as_list, as_map, as_str
-from mlopsgen.policy.rules._common import scripts
+from mlopsgen.policy.rules._common import env_maps, scripts
 from mlopsgen.policy.shell import logical_lines
 from mlopsgen.policy.view import PipelineView
 from mlopsgen.spec.model import Platform
-from mlopsgen.yamlio import JsonPath
 
 __all__ = [
     "CloudKeys",
@@ -63,16 +62,6 @@ def _high_entropy(value: str) -> bool:
         and any(c.isalpha() for c in value)
         and not value.startswith(("http://", "https://", "/", "./"))
     )
-
-
-def _env_maps(view: PipelineView) -> Iterator[tuple[Mapping[str, Any], JsonPath]]:
-    top = "env" if view.platform is Platform.GITHUB else "variables"
-    yield view.env, (top,)
-    for job in view.jobs:
-        key = "env" if view.platform is Platform.GITHUB else "variables"
-        yield job.env, (*job.path, key)
-        for step in job.steps:
-            yield step.env, (*step.path, "env")
 
 
 class LiteralCredentials(PipelineRule):
@@ -132,7 +121,7 @@ class LiteralCredentials(PipelineRule):
                         (*path, "credentials", "password"),
                         hint="use ${{ secrets.NAME }}",
                     )
-        for env, path in _env_maps(view):
+        for env, path in env_maps(view):
             for name, value in env.items():
                 literal = as_str(value)
                 if (
@@ -314,7 +303,7 @@ class DebugLogging(PipelineRule):
 
     def check(self, view: PipelineView, options: Mapping[str, Any]) -> Iterable[Finding]:
         """Yield a finding per debug switch or environment dump."""
-        for env, path in _env_maps(view):
+        for env, path in env_maps(view):
             for name, value in env.items():
                 if str(name).upper() in _DEBUG_VARS and str(value).lower() in {"true", "1"}:
                     yield Finding(f"{name} is switched on in the file", (*path, name))
@@ -401,7 +390,7 @@ class CloudKeys(PipelineRule):
                             (*step.path, "with", key),
                             hint=f"use OIDC ({oidc}) with a short-lived token",
                         )
-        for env, path in _env_maps(view):
+        for env, path in env_maps(view):
             for name in env:
                 if str(name).upper() in _CLOUD_VARS:
                     yield Finding(

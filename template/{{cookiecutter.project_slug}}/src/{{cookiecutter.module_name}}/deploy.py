@@ -9,7 +9,11 @@
    $IMAGE_REGISTRY; its digest goes to dist/image.json), deployed by digest, never
    rebuilt: update the service (az containerapp update, aws ecr put-image of the
    environment's tag + ecs update-service, gcloud run deploy; cloud none: nothing more),
-   then GET <url>/health when the environment has a url. batch (wheel, model, spec,
+   then GET <url>/health when the environment has a url. On deploy.platform kubernetes
+   or kserve, write dist/kubernetes/<env>/kustomization.yaml (the environment's overlay
+   under deploy/kubernetes/, the image set to that digest), `kubectl apply --server-side -k`
+   it and wait for the rollout (`kubectl rollout status`; KServe: `kubectl wait` for
+   Ready), with the kubeconfig the CI job wrote after its OIDC login. batch (wheel, model, spec,
    contract) and edge (dist/model-bundle.tar.gz): upload to storage (az storage blob
    upload-batch, aws s3 cp, gcloud storage rsync; cloud none: copy to $RELEASE_DIR).
    Names come from environment variables (DEPLOY_<ENV>_SERVICE, ...: see the README);
@@ -18,6 +22,8 @@
 4. After a successful deploy to the last environment of deploy.environments (production),
    move the MLflow alias model.champion.alias to the deployed model's registered version.
 {%- endif %}
+`--rollback <env>` (`make rollback ENV=<env>`, clusters only) goes back to the previous
+release: `kubectl rollout undo` (KServe: all traffic back to the previous revision).
 Exit status: 0 deployed, 1 refused or a deploy step failed, 2 usage or setup error.
 """
 
@@ -51,6 +57,13 @@ IMAGE_RECORD = "image.json"
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 #: In a command, stands for the output of the command before it (ECR's image manifest).
 PREVIOUS_OUTPUT = "{previous-output}"
+#: The environment overlays mlopsgen renders for deploy.platform kubernetes | kserve.
+OVERLAYS = "deploy/kubernetes/overlays"
+#: The image name in the manifests, set to the pushed digest at deploy time.
+MANIFEST_IMAGE = "model-image"
+#: The Deployment or InferenceService (mlopsgen names it after the project).
+WORKLOAD = IMAGE_NAME.replace("_", "-")
+ROLLOUT_TIMEOUT = "300s"
 
 
 class Refused(Exception):
@@ -70,6 +83,8 @@ class Plan:
     files: Mapping[str, Path] = field(default_factory=dict)
     copy_to: Path | None = None
     smoke_url: str | None = None
+    #: Files to write (path -> text) before the commands run.
+    writes: Mapping[Path, str] = field(default_factory=dict)
 
 
 def _json(path: Path, settings: Settings, hint: str) -> dict[str, Any]:
@@ -256,6 +271,54 @@ def _service_update(
     return (("gcloud", "run", "deploy", service, "--image", image, "--region", region, "--quiet"),)
 
 
+def _rollout(settings: Settings) -> tuple[str, ...]:
+    """Wait until the workload serves the new release, or fail after ROLLOUT_TIMEOUT."""
+    where = ("--namespace", settings.namespace, f"--timeout={ROLLOUT_TIMEOUT}")
+    if settings.platform == "kserve":
+        return ("kubectl", "wait", "--for=condition=Ready", f"inferenceservice/{WORKLOAD}", *where)
+    return ("kubectl", "rollout", "status", f"deployment/{WORKLOAD}", *where)
+
+
+def cluster_plan(settings: Settings, environment: Environment, image: str) -> Plan:
+    """Apply the environment's overlay with the image by digest, then wait for the rollout."""
+    overlay = settings.root / OVERLAYS / environment.name
+    if not (overlay / "kustomization.yaml").is_file():
+        raise TaskError(
+            f"{settings.display(overlay)}: no kustomization.yaml; run `mlopsgen update`"
+        )
+    directory = settings.dist_dir / "kubernetes" / environment.name
+    repository, _, digest = image.partition("@")
+    kustomization = {
+        "resources": [os.path.relpath(overlay, directory)],
+        "images": [{"name": MANIFEST_IMAGE, "newName": repository, "digest": digest}],
+    }
+    apply = ("kubectl", "apply", "--server-side", "--field-manager=mlopsgen")
+    return Plan(
+        image,
+        (apply + ("-k", str(directory)), _rollout(settings)),
+        smoke_url=environment.url,
+        writes={directory / "kustomization.yaml": json.dumps(kustomization, indent=2) + "\n"},
+    )
+
+
+def rollback_commands(settings: Settings) -> tuple[tuple[str, ...], ...]:
+    """Go back to the previous release on the cluster, and wait until it serves."""
+    if settings.platform == "kserve":
+        # KServe keeps the previous revision: canaryTrafficPercent 0 sends all traffic to it.
+        patch = json.dumps({"spec": {"predictor": {"canaryTrafficPercent": 0}}})
+        undo = ("kubectl", "patch", f"inferenceservice/{WORKLOAD}", "--namespace")
+        undo += (settings.namespace, "--type", "merge", "--patch", patch)
+    elif settings.platform == "kubernetes":
+        undo = ("kubectl", "rollout", "undo", f"deployment/{WORKLOAD}")
+        undo += ("--namespace", settings.namespace)
+    else:
+        raise TaskError(
+            "rollback is for deploy.platform kubernetes or kserve; on a container service, "
+            "deploy the previous release again"
+        )
+    return (undo, _rollout(settings))
+
+
 def _upload(
     cloud: str, environment: Environment, staging: Path, prefix: str, environ: Mapping[str, str]
 ) -> tuple[str, tuple[str, ...]]:
@@ -286,6 +349,8 @@ def plan_release(
     cloud, env = settings.cloud, environment.name
     if settings.deploy_target == "webservice":
         image = read_image(settings)  # the image CI built and scanned, by digest
+        if settings.platform != "container-service":
+            return cluster_plan(settings, environment, image)
         commands = _service_update(cloud, environment, image, environ)
         return Plan(image, commands, smoke_url=environment.url)
     files = _release_files(settings, spec, version)
@@ -402,6 +467,9 @@ def deploy(settings: Settings, environment: Environment, spec: Path) -> dict[str
     staging = settings.dist_dir / f"release-{environment.name}"
     if plan.files:
         stage(plan, staging, release)
+    for path, text in plan.writes.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     if plan.copy_to is not None:
         shutil.copytree(staging, plan.copy_to, dirs_exist_ok=True)
     run_commands(plan.commands, settings.root)
@@ -428,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--env", help="a name from deploy.environments")
     target.add_argument(
+        "--rollback", metavar="ENV", help="go back to the previous release on the cluster"
+    )
+    target.add_argument(
         "--build-image",
         action="store_true",
         help="build and push the serving image once; record its digest in dist/image.json",
@@ -440,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
             commit = release_commit(settings.root, os.environ)
             pushed = build_image(settings, version=version, commit=commit, environ=os.environ)
             print(f"pushed {pushed} -> {settings.display(settings.dist_dir / IMAGE_RECORD)}")
+            return 0
+        if args.rollback:
+            settings.environment(args.rollback)  # a declared environment
+            run_commands(rollback_commands(settings), settings.root)
+            print(f"rolled back {WORKLOAD} in {args.rollback}")
             return 0
         environment = settings.environment(args.env)
         record = deploy(settings, environment, Path(args.spec))

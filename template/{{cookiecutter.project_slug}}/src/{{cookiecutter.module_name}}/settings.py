@@ -35,6 +35,8 @@ LOWER_IS_BETTER = ("rmse", "mae")
 IMPORT_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
 CLOUDS = ("none", "azure", "aws", "gcp")
+#: deploy.platform: where a webservice runs (the cloud's container service, or a cluster).
+PLATFORMS = ("container-service", "kubernetes", "kserve")
 DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
@@ -42,6 +44,7 @@ TRACKING = ("none", "mlflow")
 # azureml: `make aml-register` registers the gated model in the Azure ML workspace (CI).
 REGISTRIES = ("none", "mlflow", "azureml")
 ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+LOG_SINKS = ("jsonl",)
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
 SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
 #: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
@@ -71,12 +74,16 @@ DEFAULT_REGISTRY = "none"
 DEFAULT_CHAMPION_ALIAS = "champion"
 DEFAULT_DEPLOY_TARGET = "none"
 DEFAULT_CLOUD = "none"
+#: deploy.kubernetes.namespace when unset: the project slug with - for _ (as mlopsgen renders).
+DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug | replace('_', '-') }}"
 DEFAULT_MAX_BUNDLE_KB = 512
 DEFAULT_DRIFT_METHOD = "psi"
 DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
 DEFAULT_ON_DRIFT = "retrain"
 DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
+DEFAULT_LOG_SINK = "jsonl"
+DEFAULT_LOG_PATH = "logs/predictions/"
 DEFAULT_STORE = "ci"  # secrets.provider
 
 T = TypeVar("T")
@@ -170,6 +177,11 @@ class Settings:
     drift_schedule: str
     on_drift: str
     drift_batch: Path
+    prediction_log_sink: str
+    prediction_log_dir: Path
+    #: deploy.platform, and the namespace of deploy.kubernetes (kubernetes, kserve).
+    platform: str = PLATFORMS[0]
+    namespace: str = ""
 
     @property
     def classification(self) -> bool:
@@ -364,6 +376,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     deploy = _section(raw, "deploy", "")
     edge = _section(deploy, "edge", "deploy.")
     drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
+    prediction_log = _section(_section(raw, "monitoring", ""), "prediction_log", "monitoring.")
 
     task = _choice(model.get("task", DEFAULT_TASK), TASKS, "model.task")
     default_metrics = DEFAULT_REGRESSION_METRICS if task == "regression" else DEFAULT_METRICS
@@ -419,6 +432,18 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             drift.get("on_drift", DEFAULT_ON_DRIFT), ON_DRIFT, "monitoring.drift.on_drift"
         ),
         drift_batch=root / _text(drift.get("batch", DEFAULT_DRIFT_BATCH), "monitoring.drift.batch"),
+        prediction_log_sink=_choice(
+            prediction_log.get("sink", DEFAULT_LOG_SINK),
+            LOG_SINKS,
+            "monitoring.prediction_log.sink",
+        ),
+        prediction_log_dir=root
+        / _text(prediction_log.get("path", DEFAULT_LOG_PATH), "monitoring.prediction_log.path"),
+        platform=_choice(deploy.get("platform", PLATFORMS[0]), PLATFORMS, "deploy.platform"),
+        namespace=_text(
+            (deploy.get("kubernetes") or {}).get("namespace", DEFAULT_NAMESPACE),
+            "deploy.kubernetes.namespace",
+        ),
     )
 
 
