@@ -69,6 +69,23 @@ def test_renders_every_example(
     checked = run_cli("check", str(out))
     assert checked.code == 0, "the rendered example passes `mlopsgen check` (make check)"
     assert "0 finding(s)" in checked.err
+    # Every task starts by reading mlops.yaml into the generated Settings: it must take
+    # each example (a Settings field defined twice once broke every task of every repo).
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from {module}.settings import load_settings; "
+            "s = load_settings('mlops.yaml'); print(s.registry, s.image_registry)",
+        ],
+        cwd=out,
+        env={**os.environ, "PYTHONPATH": str(out / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == [spec.model.registry, str(spec.deploy.registry)]
 
 
 def test_makefile_targets(tmp_path: Path) -> None:

@@ -1,7 +1,10 @@
 """The files mlopsgen owns beside the scaffold: pipelines, schema, settings, update config.
 
 With ``monitoring.slo``, the Prometheus rules, their promtool tests and a Grafana
-dashboard under ``monitoring/`` (see monitoring.py) are managed files too.
+dashboard under ``monitoring/`` (see monitoring.py) are managed files too; so are the
+Azure ML pipeline job and its parts under ``azureml/`` with ``compute.engine: azureml``
+(see azureml.py), and so is the kustomize base with an overlay per environment of
+``deploy.platform: kubernetes | kserve`` (see kubernetes.py).
 
 The dependency-update configuration (Dependabot, Renovate) keeps uv.lock current.
 
@@ -17,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlopsgen import yamlio
+from mlopsgen.azureml import azureml_files
 from mlopsgen.kubernetes import kubernetes_files
 from mlopsgen.monitoring import monitoring_files
 from mlopsgen.pipeline import build_pipelines
@@ -50,6 +54,8 @@ def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -
     files = {SCHEMA_PATH: schema_text()}
     # monitoring.slo: Prometheus rules, their promtool tests and a Grafana dashboard.
     files.update(monitoring_files(spec))
+    # compute.engine azureml: the pipeline job, its command components and environment.
+    files.update(azureml_files(spec))
     # deploy.platform kubernetes | kserve: a kustomize base and one overlay per environment.
     files.update(kubernetes_files(spec))
     chosen = tuple(platforms if platforms is not None else spec.ci.platforms)

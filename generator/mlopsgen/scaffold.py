@@ -16,7 +16,7 @@ from typing import Any
 from mlopsgen import __version__
 from mlopsgen.dvcfiles import dvc_plugin
 from mlopsgen.resources import template_dir
-from mlopsgen.spec.model import Spec
+from mlopsgen.spec.model import ComputeEngine, Spec
 
 __all__ = ["CONTEXT_KEYS", "build_context", "render_scaffold"]
 
@@ -38,6 +38,7 @@ CONTEXT_KEYS = (
     "dvc",
     "model",
     "secrets",
+    "azureml",
     "mlopsgen_version",
     "mlopsgen_install",
     "compute",
@@ -97,6 +98,9 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
                 for item in spec.secrets.items
             ],
         },
+        # compute.engine azureml: the workspace `make aml-train` and `make aml-register` use
+        # (empty otherwise: no Azure ML targets), and whether the model is registered there.
+        "azureml": _azureml(spec),
         # The Makefile's MLOPSGEN pin: `make check` installs the version that rendered it.
         "mlopsgen_version": __version__,
         # Where `make check` installs mlopsgen from (ci.mlopsgen): the Makefile's MLOPSGEN
@@ -116,6 +120,18 @@ def build_context(spec: Spec, spec_text: str) -> dict[str, Any]:
     context.update({k: v for k, v in declared.items() if k.startswith("_")})
     context["_spec_text"] = spec_text
     return context
+
+
+def _azureml(spec: Spec) -> dict[str, str]:
+    aml = spec.compute.azureml
+    if spec.compute.engine is not ComputeEngine.AZUREML or aml is None:
+        return {}
+    return {
+        "subscription_id": aml.subscription_id,
+        "resource_group": aml.resource_group,
+        "workspace": aml.workspace,
+        "model_name": spec.project.slug.replace("_", "-"),
+    }
 
 
 def _compute(spec: Spec) -> dict[str, Any]:

@@ -83,6 +83,8 @@ MAKE_TARGETS = (
     "drift",
     "retrain-on-drift",
     "batch-score",
+    "aml-train",
+    "aml-register",
     "kfp-compile",
     "kfp-run",
 )
@@ -329,11 +331,14 @@ KFP_JOB_MARGIN = 20
 def _training(spec: Spec) -> tuple[Job, ...]:
     """The jobs that produce the model and reports/metrics.json the gate reads.
 
-    Engine local trains and evaluates in CI. Engine kubeflow runs validate, train, evaluate
-    and gate as one KFP run (``make kfp-compile kfp-run``: compile, submit, wait at most
-    ``compute.timeout_minutes``, download models/ and reports/), so the one train job stands
-    for both; the model gate, lineage and the registry steps then run in CI on what it
-    downloaded, as after a local run.
+    Engine local trains and evaluates in CI. Engine azureml trains on the workspace's
+    cluster: ``make aml-train`` submits azureml/pipeline.yml (``az ml job create --stream``)
+    after the OIDC login, waits within the job's timeout and downloads the model and the
+    reports; evaluate then runs in CI on what the cluster trained. Engine kubeflow runs
+    validate, train, evaluate and gate as one KFP run (``make kfp-compile kfp-run``:
+    compile, submit, wait at most ``compute.timeout_minutes``, download models/ and
+    reports/), so the one train job stands for both; the model gate, lineage and the
+    registry steps then run in CI on what it downloaded, as after a local run.
     """
     if spec.compute.engine is ComputeEngine.KUBEFLOW:
         return (
@@ -347,15 +352,18 @@ def _training(spec: Spec) -> tuple[Job, ...]:
                 artifacts=_MODEL,
             ),
         )
+    azureml = spec.compute.engine is ComputeEngine.AZUREML
     return (
         _job(
             spec,
             "train",
             JobKind.TRAIN,
-            ("train",),
+            ("aml-train",) if azureml else ("train",),
             needs=("data-validate",),
-            timeout=60,
+            # The cluster job (queueing, one node per step) within the CI job's bound.
+            timeout=120 if azureml else 60,
             artifacts=_MODEL,
+            login=_azureml_login(spec) if azureml else None,
         ),
         _job(
             spec,
@@ -369,8 +377,14 @@ def _training(spec: Spec) -> tuple[Job, ...]:
     )
 
 
+def _azureml_login(spec: Spec) -> CloudLogin:
+    """The OIDC login to Azure of the jobs that call ``az ml`` (compute.engine azureml)."""
+    return CloudLogin(cloud="azure", service_connection=spec.deploy.service_connection)
+
+
 def _main(spec: Spec) -> Pipeline:
     security = ("sast", "audit-deps", "secrets-scan")
+    training = _training(spec)
     jobs = [
         # First job: uv.lock is fresh against pyproject.toml (`make lock-check`, before
         # anything installs from it), then `mlopsgen check` (spec valid, policies pass, every
@@ -422,13 +436,14 @@ def _main(spec: Spec) -> Pipeline:
             timeout=15,
             artifacts=_REPORTS,
         ),
-        *_training(spec),
+        *training,
         _job(
             spec,
             "model-gate",
             JobKind.GATE,
             ("model-gate", "lineage"),
-            needs=("evaluate",) if spec.compute.engine is ComputeEngine.LOCAL else ("train",),
+            # The gate reads reports/metrics.json: after evaluate, or after the KFP run.
+            needs=(training[-1].id,),
             timeout=15,
             artifacts=_MODEL,
         ),
@@ -455,6 +470,20 @@ def _main(spec: Spec) -> Pipeline:
             artifacts=Artifacts(paths=("dist/", "models/", "reports/"), expire_days=30),
         )
     )
+    if spec.model.registry == "azureml":
+        # Its own job: the build runs without a cloud session, and only the gated, scanned
+        # model of the package job is registered in the workspace.
+        jobs.append(
+            _job(
+                spec,
+                "register-model",
+                JobKind.PACKAGE,
+                ("aml-register",),
+                needs=("package",),
+                timeout=15,
+                login=_azureml_login(spec),
+            )
+        )
     shipped: tuple[str, ...] = ("package",)
     if spec.deploy.target is DeployTarget.WEBSERVICE:
         # The container image is its own job: it needs a Docker engine, the wheel does not.

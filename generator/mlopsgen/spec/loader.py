@@ -24,6 +24,7 @@ from mlopsgen.spec.model import (
     REGISTRY_EXAMPLES,
     REGISTRY_HOSTS,
     SKLEARN_MODULES,
+    AzureML,
     Champion,
     Compute,
     ComputeEngine,
@@ -977,9 +978,17 @@ def _remote_problem(remote: str) -> str | None:
     return None
 
 
+#: Fields whose GUID values are public identifiers (an Azure subscription ID names the
+#: subscription and grants nothing), not random secrets.
+_IDENTIFIERS = frozenset({("compute", "azureml", "subscription_id")})
+_GUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
 def _literal_secrets(value: Any, path: yamlio.JsonPath) -> Iterator[tuple[yamlio.JsonPath, str]]:
     """``(path, what it looks like)`` for each string in the spec that looks like a credential."""
     if isinstance(value, str):
+        if path in _IDENTIFIERS and _GUID.fullmatch(value):
+            return
         what = literal_secret(value)
         if what is not None:
             yield path, what
@@ -1049,52 +1058,86 @@ def _compute_problems(
     """``compute``: each engine's section is there exactly when the engine is chosen."""
     compute = data["compute"]
     engine = compute["engine"]
-    if engine == ComputeEngine.LOCAL:
-        if compute["resources"]["gpu"] > 0:
+    if engine == ComputeEngine.LOCAL and compute["resources"]["gpu"] > 0:
+        yield _at(
+            doc,
+            filename,
+            ("compute", "resources", "gpu"),
+            "a GPU request needs an engine that schedules GPUs; engine local trains in "
+            "the CI job, which has none",
+            "set compute.engine: kubeflow (with compute.kubeflow) or azureml (with "
+            "compute.azureml), or gpu: 0",
+        )
+    for section, example in _ENGINE_SECTIONS.items():
+        if section in compute and engine != section:
             yield _at(
                 doc,
                 filename,
-                ("compute", "resources", "gpu"),
-                "a GPU request needs an engine that schedules GPUs; engine local trains in "
-                "the CI job, which has none",
-                "set compute.engine: kubeflow (with compute.kubeflow), or gpu: 0",
+                ("compute", section),
+                f"compute.{section} configures engine {section}, but the engine is {engine}",
+                f"set compute.engine: {section}, or remove compute.{section}",
+                key=True,
             )
-        if "kubeflow" in compute:
+        elif section not in compute and engine == section:
+            yield _at(
+                doc,
+                filename,
+                ("compute", "engine"),
+                f"engine {section} needs a compute.{section} section: {example[0]}",
+                f"add {section}: {example[1]} under compute (see docs/compute.md)",
+            )
+    kubeflow, azureml = compute.get("kubeflow"), compute.get("azureml")
+    if engine == ComputeEngine.KUBEFLOW and kubeflow is not None:
+        token = kubeflow["token_secret"]
+        if not any(
+            item["name"] == token and "train" in item["stages"] for item in data["secrets"]["items"]
+        ):
             yield _at(
                 doc,
                 filename,
                 ("compute", "kubeflow"),
-                "compute.kubeflow configures engine kubeflow, but the engine is local",
-                "set compute.engine: kubeflow, or remove compute.kubeflow",
+                f"engine kubeflow submits with the bearer token in the secret {token}, which "
+                "secrets.items does not declare for stage train",
+                f"add {{name: {token}, ref: ..., stages: [train]}} to secrets.items, or set "
+                "compute.kubeflow.token_secret to the secret that holds the token",
                 key=True,
             )
-        return
-    kubeflow = compute.get("kubeflow")
-    if kubeflow is None:
+    if azureml is not None and not _PINNED_IMAGE.search(azureml["environment_image"]):
         yield _at(
             doc,
             filename,
-            ("compute", "engine"),
-            "engine kubeflow needs a compute.kubeflow section with the KFP host and the "
-            "image every step runs",
-            "add kubeflow: {host: https://kfp.example.com/pipeline, image: "
-            "<registry>/<repo>@sha256:<digest>} under compute (see docs/compute.md)",
+            ("compute", "azureml", "environment_image"),
+            f"environment image {azureml['environment_image']!r} is not pinned: it has no "
+            "tag and no digest",
+            "add a tag (image:20240709.v1) or a digest (image@sha256:<64 hex digits>)",
         )
-        return
-    token = kubeflow["token_secret"]
-    if not any(
-        item["name"] == token and "train" in item["stages"] for item in data["secrets"]["items"]
-    ):
+    if data["model"]["registry"] == "azureml" and engine != ComputeEngine.AZUREML:
         yield _at(
             doc,
             filename,
-            ("compute", "kubeflow"),
-            f"engine kubeflow submits with the bearer token in the secret {token}, which "
-            "secrets.items does not declare for stage train",
-            f"add {{name: {token}, ref: ..., stages: [train]}} to secrets.items, or set "
-            "compute.kubeflow.token_secret to the secret that holds the token",
-            key=True,
+            ("model", "registry"),
+            "model.registry azureml registers the model in the Azure ML workspace of "
+            f"compute.azureml, and compute.engine is {engine!r}",
+            "set compute.engine: azureml with compute.azureml, or choose another registry",
         )
+
+
+#: Each engine with a section of its own: what the section holds, and an example of it.
+_ENGINE_SECTIONS: dict[str, tuple[str, str]] = {
+    ComputeEngine.KUBEFLOW: (
+        "the KFP host and the image every step runs",
+        "{host: https://kfp.example.com/pipeline, image: <registry>/<repo>@sha256:<digest>}",
+    ),
+    ComputeEngine.AZUREML: (
+        "the workspace and the compute cluster the pipeline job runs on",
+        "{subscription_id: <GUID>, resource_group: ml-rg, workspace: ml-ws, "
+        "compute: cpu-cluster, environment_image: mcr.microsoft.com/azureml/"
+        "openmpi4.1.0-ubuntu22.04:20240709.v1}",
+    ),
+}
+
+#: A tag after the last path segment, or a digest.
+_PINNED_IMAGE = re.compile(r"(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@sha256:[0-9a-f]{64})$")
 
 
 # --- the typed model ---------------------------------------------------------------------
@@ -1269,6 +1312,7 @@ def _compute(d: dict[str, Any]) -> Compute:
         )
         if kf is not None
         else None,
+        azureml=AzureML(**c["azureml"]) if "azureml" in c else None,
     )
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "CI",
     "REGISTRY_EXAMPLES",
     "REGISTRY_HOSTS",
+    "AzureML",
     "Champion",
     "Compute",
     "ComputeEngine",
@@ -297,6 +298,7 @@ class ComputeEngine(enum.StrEnum):
 
     LOCAL = "local"
     KUBEFLOW = "kubeflow"
+    AZUREML = "azureml"
 
 
 @dataclass(frozen=True)
@@ -311,10 +313,22 @@ class Kubeflow:
 
 
 @dataclass(frozen=True)
+class AzureML:
+    """``compute.azureml:``: the Azure Machine Learning workspace and compute cluster."""
+
+    subscription_id: str
+    resource_group: str
+    workspace: str
+    compute: str
+    environment_image: str
+
+
+@dataclass(frozen=True)
 class Compute:
     """``compute:``: the engine, what each step asks for, retries and timeouts.
 
-    ``kubeflow`` is set exactly when the engine is kubeflow.
+    ``kubeflow`` is set exactly when the engine is kubeflow, ``azureml`` exactly when it
+    is azureml.
     """
 
     engine: ComputeEngine = ComputeEngine.LOCAL
@@ -324,6 +338,7 @@ class Compute:
     retries: int = 0
     timeout_minutes: int = 60
     kubeflow: Kubeflow | None = None
+    azureml: AzureML | None = None
 
 
 @dataclass(frozen=True)

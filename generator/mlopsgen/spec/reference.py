@@ -44,7 +44,9 @@ a high-entropy string): see [secrets.md](secrets.md).
 
 {limits}
 Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`
-(edge), `examples/loan-risk-batch.yaml` (batch on Azure).
+(edge), `examples/loan-risk-batch.yaml` (batch on Azure),
+`examples/credit-scoring-azureml.yaml` (trained on Azure Machine Learning; see
+[compute.md](compute.md)).
 
 | field | type | default | description |
 |---|---|---|---|

@@ -41,7 +41,8 @@ DRIFT_METHODS = ("psi", "ks")
 ON_DRIFT = ("retrain", "alert")
 VERSIONING = ("none", "dvc")
 TRACKING = ("none", "mlflow")
-REGISTRIES = ("none", "mlflow")
+# azureml: `make aml-register` registers the gated model in the Azure ML workspace (CI).
+REGISTRIES = ("none", "mlflow", "azureml")
 ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 LOG_SINKS = ("jsonl",)
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
@@ -166,7 +167,8 @@ class Settings:
     champion_alias: str
     deploy_target: str
     cloud: str
-    #: deploy.registry: the image repository prefix `make image` pushes to (or None).
+    #: deploy.registry: the image repository prefix `make image` pushes to (or None). Not
+    #: ``registry``, which is model.registry.
     image_registry: str | None
     environments: tuple[Environment, ...]
     max_bundle_kb: int
