@@ -20,6 +20,7 @@ from mlopsgen import yamlio
 from mlopsgen.azureml import COMPONENTS, ENVIRONMENT_PATH, PIPELINE_PATH, component_path
 from mlopsgen.errors import SpecError
 from mlopsgen.pipeline import build_pipelines
+from mlopsgen.pipeline.build import REMOTE_JOB_MARGIN
 from mlopsgen.platforms import azure, github, gitlab
 from mlopsgen.render import render_managed
 from mlopsgen.scaffold import render_scaffold
@@ -151,17 +152,17 @@ def test_a_local_engine_trains_on_the_runner_with_no_login() -> None:
     assert train.cloud_login is None
 
 
-def test_azureml_takes_a_gpu_and_evaluates_in_ci_before_the_gate() -> None:
-    """One compute model for both engines: azureml schedules GPUs like kubeflow, and its
-    CI pipeline keeps evaluate (kubeflow folds it into the run) between train and gate."""
+def test_azureml_trains_remotely_within_its_timeout_and_evaluates_in_ci() -> None:
+    """azureml's CI train job is bounded by compute.timeout_minutes (plus the margin for
+    installing and downloading), and its pipeline keeps evaluate between train and gate."""
     spec = parse_spec(
-        HEAD + "compute:\n  engine: azureml\n  resources: {gpu: 1}\n" + AZUREML.format(**GOOD)
+        HEAD + "compute:\n  engine: azureml\n  timeout_minutes: 90\n" + AZUREML.format(**GOOD)
     )
-    assert spec.compute.gpu == 1
     assert spec.compute.kubeflow is None
     jobs = {j.id: j for j in build_pipelines(spec)[0].jobs}
     assert jobs["train"].commands[-1] == "make aml-train"
     assert jobs["train"].cloud_login is not None
+    assert jobs["train"].timeout_minutes == 90 + REMOTE_JOB_MARGIN
     assert jobs["evaluate"].needs == ("train",)
     assert jobs["model-gate"].needs == ("evaluate",)
 
@@ -275,6 +276,21 @@ GOOD = {"compute": "cpu-cluster", "image": "mcr.microsoft.com/azureml/curated:20
             HEAD + "compute:\n" + AZUREML.format(**GOOD),
             "4:3",
             "compute.azureml configures engine azureml, but the engine is local",
+        ),
+        (
+            # A setting the engine does not read used to be accepted and dropped.
+            "resources-on-azureml",
+            HEAD
+            + "compute:\n  engine: azureml\n  resources: {cpu: '8'}\n"
+            + AZUREML.format(**GOOD),
+            "5:3",
+            "engine azureml does not use compute.resources: the compute cluster's VM size",
+        ),
+        (
+            "retries-on-local",
+            HEAD + "compute:\n  retries: 2\n",
+            "4:3",
+            "engine local does not use compute.retries",
         ),
         (
             "registry-without-workspace",

@@ -323,9 +323,9 @@ def cluster_credentials(cloud: str, cluster: Kubernetes) -> tuple[str, ...]:
     raise ValueError(f"cloud {cloud!r} has no managed cluster login")
 
 
-#: Minutes the train job of engine kubeflow has beyond the run's own timeout: installing,
-#: compiling, submitting and downloading the outputs.
-KFP_JOB_MARGIN = 20
+#: Minutes the train job of engine kubeflow or azureml has beyond the remote run's own
+#: timeout (compute.timeout_minutes): installing, compiling, submitting, downloading.
+REMOTE_JOB_MARGIN = 20
 
 
 def _training(spec: Spec) -> tuple[Job, ...]:
@@ -348,7 +348,7 @@ def _training(spec: Spec) -> tuple[Job, ...]:
                 JobKind.TRAIN,
                 ("kfp-compile", "kfp-run"),
                 needs=("data-validate",),
-                timeout=spec.compute.timeout_minutes + KFP_JOB_MARGIN,
+                timeout=spec.compute.timeout_minutes + REMOTE_JOB_MARGIN,
                 artifacts=_MODEL,
             ),
         )
@@ -361,7 +361,7 @@ def _training(spec: Spec) -> tuple[Job, ...]:
             ("aml-train",) if azureml else ("train",),
             needs=("data-validate",),
             # The cluster job (queueing, one node per step) within the CI job's bound.
-            timeout=120 if azureml else 60,
+            timeout=spec.compute.timeout_minutes + REMOTE_JOB_MARGIN if azureml else 60,
             artifacts=_MODEL,
             login=_azureml_login(spec) if azureml else None,
         ),

@@ -1052,6 +1052,15 @@ def _slo_problems(
             )
 
 
+#: compute settings an engine does not read (kubeflow reads every one): engine local trains
+#: in the CI job; an Azure ML pipeline job takes its resources from the cluster and has no
+#: retries, and its CI job is bounded by timeout_minutes.
+_UNREAD_COMPUTE: Mapping[str, tuple[str, ...]] = {
+    ComputeEngine.LOCAL: ("resources", "retries", "timeout_minutes"),
+    ComputeEngine.AZUREML: ("resources", "retries"),
+}
+
+
 def _compute_problems(
     data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
 ) -> Iterator[Diagnostic]:
@@ -1068,6 +1077,35 @@ def _compute_problems(
             "set compute.engine: kubeflow (with compute.kubeflow) or azureml (with "
             "compute.azureml), or gpu: 0",
         )
+    # A setting the chosen engine does not read would be silently dropped: refuse it.
+    written = doc.data.get("compute") if isinstance(doc.data, dict) else None
+    gpu_refused = engine == ComputeEngine.LOCAL and compute["resources"]["gpu"] > 0
+    for key in _UNREAD_COMPUTE.get(engine, ()):
+        if (
+            isinstance(written, dict)
+            and key in written
+            and not (
+                key == "resources" and gpu_refused  # the GPU's own message says more
+            )
+        ):
+            yield _at(
+                doc,
+                filename,
+                ("compute", key),
+                f"engine {engine} does not use compute.{key}"
+                + (
+                    ": the compute cluster's VM size sets CPU, memory and GPUs"
+                    if engine == ComputeEngine.AZUREML and key == "resources"
+                    else ""
+                ),
+                "remove it"
+                + (
+                    ", or choose compute.azureml.compute (the cluster) for the resources"
+                    if engine == ComputeEngine.AZUREML
+                    else ", or set compute.engine: kubeflow or azureml"
+                ),
+                key=True,
+            )
     for section, example in _ENGINE_SECTIONS.items():
         if section in compute and engine != section:
             yield _at(
