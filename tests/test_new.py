@@ -230,6 +230,7 @@ def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
         '    "sha256": "' + "0123456789abcdef" * 4 + '",',
         '      "sha256": "' + "0123456789abcdef" * 4 + '"',
         '  "template": "5c77b9284696314f",',
+        "- md5: 6f3985e0f0fe02bf704e09267f0abeb3",  # a .dvc file's
         # ci.mlopsgen.sha256 of a vendored wheel (issue 11: it failed the scan of a
         # pipeline run), block style and the one-line mapping
         '    sha256: "' + "0123456789abcdef" * 4 + '"',
@@ -251,6 +252,7 @@ def test_secret_scan_allowances_are_narrow_and_shared(tmp_path: Path) -> None:
         '  "sha256": "' + "0123456789abcdef" * 4 + '", "key": "AKIA' + "Q" * 16 + '"',
         '  "template": "' + "0123456789abcdef" * 2 + '",',
         '    sha256: "' + "0123456789abcdef" * 4 + '"  # AKIA' + "Q" * 16,
+        "- md5: 6f3985e0f0fe02bf704e09267f0abeb3 AKIA" + "Q" * 16,
         "    token: " + "0123456789abcdef" * 4,
         "  mlopsgen: {source: wheel, wheel: x.whl, sha256: '"
         + "0123456789abcdef" * 4
