@@ -1,7 +1,9 @@
 """Time the generated pre-deploy pipeline of this checkout against a reference commit's.
 
-Renders one example twice, with this checkout and with a reference commit (default:
-the last commit before the hash-locked, uv-based pipelines), and runs each render's
+Renders one example twice, with this checkout's HEAD commit and with a reference commit
+(default: the last commit before the hash-locked, uv-based pipelines), each from a
+detached worktree so that nothing changes under a run (uncommitted edits are not
+measured), and runs each render's
 GitLab pipeline on a feature branch (so the deploy jobs are excluded by their rules)
 under gitlab-ci-local, through ``run-gitlab-pipeline`` from the shared oracles. One
 warm-up run of each side fills the package caches; then the measured runs alternate.
@@ -142,13 +144,13 @@ def main() -> int:
         sys.exit(f"{runner} not found: run ../shared/oracles/install.sh, or pass --oracles DIR")
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     try:
-        reference = work / "reference"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(reference), args.ref],
-            check=True,
-            capture_output=True,
-        )
-        sides = {"this checkout": ROOT, f"reference {args.ref}": reference}
+        sides = {"this checkout": work / "head", f"reference {args.ref}": work / "reference"}
+        for source, ref in zip(sides.values(), ("HEAD", args.ref), strict=True):
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(source), ref],
+                check=True,
+                capture_output=True,
+            )
         repos = {label: work / f"repo-{i}" for i, label in enumerate(sides)}
         for label, source in sides.items():
             render(source, args.example, repos[label])
@@ -166,11 +168,12 @@ def main() -> int:
                 if kind != "warm-up":
                     results[label].append(run)
     finally:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "reference")],
-            check=False,
-            capture_output=True,
-        )
+        for name in ("head", "reference"):
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / name)],
+                check=False,
+                capture_output=True,
+            )
         shutil.rmtree(work, ignore_errors=True)
 
     (ours_label, ref_label) = list(results)
