@@ -603,7 +603,13 @@ def test_the_service_answers_over_http(repo: Repo, tmp_path: Path) -> None:
             name: float(row[name]) if columns[name]["type"] in ("int", "float") else row[name]
             for name in features
         }
-        status, body = _http("POST", f"{base}/predict", {**record, features[0]: "oops"})
+        # A wrong type (text in a numeric feature) and a missing feature: 422 naming it.
+        numeric = next(n for n in features if columns[n]["type"] in ("int", "float"))
+        status, body = _http("POST", f"{base}/predict", {**record, numeric: "oops"})
+        assert status == 422
+        assert body["detail"][0]["loc"] == ["body", numeric]  # type: ignore[index]
+        missing = {k: v for k, v in record.items() if k != features[0]}
+        status, body = _http("POST", f"{base}/predict", missing)
         assert status == 422
         assert body["detail"][0]["loc"] == ["body", features[0]]  # type: ignore[index]
 
