@@ -356,3 +356,17 @@ def test_local_commands_are_what_the_generated_loader_runs(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == [c.command for c in LOCAL_COMMANDS]
     assert {c.provider for c in LOCAL_COMMANDS} == set(SecretProvider) - {SecretProvider.CI}
+
+
+def test_the_generated_settings_take_every_secret_stage_of_the_schema() -> None:
+    """The generated repository reads mlops.yaml's secrets itself: its stages must be the
+    schema's (the stage `data` was missing there, failing every DVC repository's tests)."""
+    import ast
+    import json
+
+    settings = next((ROOT / "template").glob("*/src/*/settings.py")).read_text()
+    line = next(x for x in settings.splitlines() if x.startswith("SECRET_STAGES = "))
+    stages = ast.literal_eval(line.split("=", 1)[1].strip())
+    schema = json.loads((ROOT / "generator/mlopsgen/spec/schema.json").read_text())
+    items = schema["properties"]["secrets"]["properties"]["items"]["items"]
+    assert set(stages) == set(items["properties"]["stages"]["items"]["enum"])

@@ -46,7 +46,7 @@ REGISTRIES = ("none", "mlflow", "azureml")
 ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 LOG_SINKS = ("jsonl",)
 SECRET_PROVIDERS = ("ci", "vault", "azure-keyvault", "aws-secrets-manager", "gcp-secret-manager")
-SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package")
+SECRET_STAGES = ("train", "evaluate", "deploy", "monitor", "package", "data")
 #: The section of secrets: that holds each store's settings (vault: {url, role}, ...).
 SECRET_SETTINGS = {
     "vault": "vault",
