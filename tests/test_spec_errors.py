@@ -454,12 +454,18 @@ def test_hostile_input_is_bounded(tmp_path: Path, kind: str) -> None:
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
     expected = {
-        "huge-file": "a spec may be at most",
-        "alias-bomb": "alias bomb",
+        "huge-file": ["a spec may be at most"],
+        "alias-bomb": ["alias bomb"],
         # Two mappings and 62 brackets are open when the bracket in column 16 + 62 comes.
-        "deep-nesting": ":4:78: the document is nested more than 64 levels",
+        # The libyaml that PyYAML 6.0.4 bundles has a nesting limit of its own, in a scanner
+        # that reads ahead of our composer: then its positioned syntax error comes first.
+        "deep-nesting": [
+            ":4:78: the document is nested more than 64 levels",
+            "YAML syntax error: exceeded maximum nesting depth",
+        ],
     }[kind]
-    assert expected in proc.stderr
+    assert any(message in proc.stderr for message in expected), proc.stderr
+    assert f"{spec}:" in proc.stderr  # a position, whichever reader stopped it
 
 
 # Cron fields: the five POSIX fields every CI platform takes, values in range. Before croniter
