@@ -551,3 +551,16 @@ def test_cron_defaults_are_valid() -> None:
         ],
     ]
     assert [cron_problem(d) for d in defaults] == [None, None]
+
+
+def test_a_key_with_a_control_character_stays_on_one_line(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """Found by the fuzz test: a key "\\x1e" (a line separator to str.splitlines) split the
+    diagnostic in two; the path now shows such a key quoted and escaped."""
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text('version: 1\nproject:\n  name: X\n  "\\x1E": 0\n')
+    result = run_cli("validate", str(spec))
+    assert result.code == 2
+    (line,) = [x for x in result.err.splitlines() if x.startswith(f"{spec}:")]
+    assert line.startswith(f"{spec}:4:3: project['\\x1e']: unknown key")

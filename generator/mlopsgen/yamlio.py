@@ -115,11 +115,17 @@ _MAX_INT_TEXT = 100
 
 
 def format_path(path: JsonPath) -> str:
-    """Render a JSON path the way users write it: ``model.metrics.f1.min`` or ``items[2]``."""
+    """Render a JSON path the way users write it: ``model.metrics.f1.min`` or ``items[2]``.
+
+    A key with a character that is not printable (a control character, a line separator)
+    is shown quoted and escaped, ``project['\\x1e']``: a diagnostic stays on one line.
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not str(part).isprintable():
+            out += f"[{str(part)!r}]"
         else:
             out += f".{part}" if out else str(part)
     return out
