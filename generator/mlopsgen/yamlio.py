@@ -115,10 +115,10 @@ _MAX_INT_TEXT = 100
 
 
 def format_path(path: JsonPath) -> str:
-    """Render a JSON path the way users write it: ``model.metrics.f1.min`` or ``items[2]``.
+    r"""Render a JSON path the way users write it: ``model.metrics.f1.min`` or ``items[2]``.
 
     A key with a character that is not printable (a control character, a line separator)
-    is shown quoted and escaped, ``project['\\x1e']``: a diagnostic stays on one line.
+    is shown quoted and escaped, ``project['\x1e']``: a diagnostic stays on one line.
     """
     out = ""
     for part in path:
