@@ -1059,6 +1059,17 @@ _UNREAD_COMPUTE: Mapping[str, tuple[str, ...]] = {
     ComputeEngine.LOCAL: ("resources", "retries", "timeout_minutes"),
     ComputeEngine.AZUREML: ("resources", "retries"),
 }
+#: Why, and what to do instead, where the bare "remove it" says too little.
+_UNREAD_COMPUTE_WHY: Mapping[tuple[str, str], tuple[str, str]] = {
+    (ComputeEngine.AZUREML, "resources"): (
+        ": the compute cluster's VM size sets CPU, memory and GPUs",
+        ", or choose compute.azureml.compute (the cluster) for the resources",
+    ),
+    **{
+        (ComputeEngine.LOCAL, key): ("", ", or set compute.engine: kubeflow or azureml")
+        for key in _UNREAD_COMPUTE[ComputeEngine.LOCAL]
+    },
+}
 
 
 def _compute_problems(
@@ -1088,22 +1099,13 @@ def _compute_problems(
                 key == "resources" and gpu_refused  # the GPU's own message says more
             )
         ):
+            why, instead = _UNREAD_COMPUTE_WHY.get((engine, key), ("", ""))
             yield _at(
                 doc,
                 filename,
                 ("compute", key),
-                f"engine {engine} does not use compute.{key}"
-                + (
-                    ": the compute cluster's VM size sets CPU, memory and GPUs"
-                    if engine == ComputeEngine.AZUREML and key == "resources"
-                    else ""
-                ),
-                "remove it"
-                + (
-                    ", or choose compute.azureml.compute (the cluster) for the resources"
-                    if engine == ComputeEngine.AZUREML
-                    else ", or set compute.engine: kubeflow or azureml"
-                ),
+                f"engine {engine} does not use compute.{key}{why}",
+                f"remove it{instead}",
                 key=True,
             )
     for section, example in _ENGINE_SECTIONS.items():
