@@ -77,6 +77,8 @@ MAKE_TARGETS = (
     "package",
     "image",
     "export",
+    "browser-bundle",
+    "browser-test",
     "sbom",
     "model-scan",
     "deploy",
@@ -451,6 +453,9 @@ def _main(spec: Spec) -> Pipeline:
     package = ["package"]
     if spec.deploy.target is DeployTarget.EDGE:
         package.append("export")
+    if spec.deploy.target is DeployTarget.BROWSER:
+        # npm ci + ONNX export + dist/browser/, then the page in headless Chromium.
+        package += ["browser-bundle", "browser-test"]
     if spec.security.sbom != "none":
         package.append("sbom")
     if spec.security.model_scan != "none":
