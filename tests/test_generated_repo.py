@@ -645,3 +645,30 @@ def test_the_service_answers_over_http(repo: Repo, tmp_path: Path) -> None:
     assert logged == ids
     for line in server_log.splitlines():
         assert isinstance(json.loads(line), dict), line  # structured logs only
+
+
+BROWSER = ROOT / "examples" / "pump-check-browser.yaml"
+
+
+@pytest.mark.parametrize("repo", [BROWSER], indirect=True, ids=[BROWSER.stem])
+def test_the_browser_page_predicts_what_the_model_does(repo: Repo) -> None:
+    """`make all` built dist/browser/ within its budget; in headless Chromium the page gives
+    the Python model's labels and probabilities (1e-5) for 100 records; a screenshot is kept."""
+    spec = load_spec(repo.root / "mlops.yaml")
+    manifest = json.loads((repo.root / "dist/browser/manifest.json").read_text())
+    site = sorted(p.name for p in (repo.root / "dist/browser").iterdir())
+    assert site == sorted([*manifest["files"], "manifest.json"])
+    size = sum(p.stat().st_size for p in (repo.root / "dist/browser").iterdir())
+    assert size <= spec.deploy.browser_max_bundle_kb * 1024
+    assert (
+        manifest["model_sha256"]
+        == hashlib.sha256((repo.root / "models/model.joblib").read_bytes()).hexdigest()
+    )
+    assert manifest["onnx_max_difference"] <= 1e-5
+    screenshot = repo.root / "reports/browser-page.png"
+    screenshot.unlink(missing_ok=True)
+    result = repo.run(str(repo.bin / "python"), "-m", "pytest", "-s", "tests/test_browser.py")
+    assert "3 passed" in result.stdout, result.stdout
+    assert f"screenshot of the page: {screenshot}" in result.stdout
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print(f"browser bundle {size / 1024:.1f} KB; screenshot: {screenshot}")

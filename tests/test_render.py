@@ -10,7 +10,7 @@ import pytest
 from mlopsgen.lock import LOCK_PATH
 from mlopsgen.new import create_repository
 from mlopsgen.render import SCHEMA_PATH
-from mlopsgen.spec import schema_text
+from mlopsgen.spec import load_spec, schema_text
 from tests.repo_paths import EXAMPLES, ROOT, CliResult, failing_its_pack
 
 SPAM = ROOT / "examples" / "spam-filter.yaml"
@@ -138,6 +138,18 @@ def test_the_lock_gets_dependabot_on_github_and_renovate_elsewhere() -> None:
     assert "pep621" in both[RENOVATE]["enabledManagers"]
     assert set(update_configs([Platform.GITHUB])) == {DEPENDABOT}
     assert set(update_configs([Platform.AZURE])) == {RENOVATE}
+
+
+def test_the_browser_pages_npm_lock_gets_updates_too() -> None:
+    from mlopsgen.platforms.updates import DEPENDABOT, RENOVATE
+    from mlopsgen.render import render_managed
+
+    spec = load_spec(ROOT / "examples" / "pump-check-browser.yaml")
+    files = render_managed(spec).files
+    assert "package-ecosystem: npm" in files[DEPENDABOT]
+    assert '"npm"' in files[RENOVATE]
+    other = render_managed(load_spec(ROOT / "examples" / "spam-filter.yaml")).files
+    assert "npm" not in other[DEPENDABOT] and "npm" not in other[RENOVATE]
 
 
 def test_mlflow_renders_only_when_the_spec_asks(tmp_path: Path) -> None:

@@ -38,7 +38,8 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
             (
                 5,
                 11,
-                "deploy.target: expected one of webservice, batch, edge, none; got 'webservce'"
+                "deploy.target: expected one of webservice, batch, edge, browser, none; got "
+                "'webservce'"
                 " (hint: did you mean 'webservice'?)",
             )
         ],
@@ -224,6 +225,38 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         VALID_HEAD
         + "model:\n  estimator:\n    class: sklearn.ensembel.HistGradientBoostingClassifier\n",
         [(6, 12, "sklearn has no estimator module 'ensembel'")],
+    ),
+    (
+        "browser-settings-on-another-target",
+        VALID_HEAD + "deploy:\n  target: edge\n  browser: {max_bundle_kb: 100}\n",
+        [
+            (
+                6,
+                3,
+                "deploy.browser is set, but deploy.target is edge (hint: set deploy.target: "
+                "browser, or remove deploy.browser)",
+            )
+        ],
+    ),
+    (
+        "browser-estimator-skl2onnx-cannot-convert",
+        VALID_HEAD
+        + "model:\n  estimator:\n    class: xgboost.XGBClassifier\n"
+        + "deploy:\n  target: browser\n",
+        [
+            (
+                6,
+                12,
+                "deploy.target browser exports the model to ONNX with skl2onnx, which converts "
+                "scikit-learn estimators only, not 'xgboost.XGBClassifier' (hint: use a "
+                "scikit-learn estimator",
+            )
+        ],
+    ),
+    (
+        "browser-budget-below-one",
+        VALID_HEAD + "deploy:\n  target: browser\n  browser: {max_bundle_kb: 0}\n",
+        [(6, 28, "deploy.browser.max_bundle_kb: expected a number >= 1, got 0")],
     ),
     (
         "estimator-not-an-import-path",

@@ -148,7 +148,7 @@ def _ask(*, no_input: bool) -> dict[str, Any]:
     answers["target"] = click.prompt(
         "Deploy target",
         default=defaults["target"],
-        type=click.Choice(["webservice", "batch", "edge", "none"]),
+        type=click.Choice(["webservice", "batch", "edge", "browser", "none"]),
     )
     return answers
 

@@ -28,7 +28,7 @@ from mlopsgen.platforms import PLATFORMS, losses, render_text
 from mlopsgen.platforms.terraform import COVERS, SETTINGS_DIR, settings_files, settings_text
 from mlopsgen.platforms.updates import RENOVATE, update_configs
 from mlopsgen.spec import schema_text
-from mlopsgen.spec.model import Platform, Spec
+from mlopsgen.spec.model import DeployTarget, Platform, Spec
 
 __all__ = ["SCHEMA_PATH", "Rendered", "render_managed"]
 
@@ -61,7 +61,9 @@ def render_managed(spec: Spec, *, platforms: Iterable[Platform] | None = None) -
     chosen = tuple(platforms if platforms is not None else spec.ci.platforms)
     # Dependabot or Renovate keep the lock current: the spec's platforms decide which,
     # so a render of one platform (`render --platform`) does not drop the other's.
-    for path, config in update_configs(spec.ci.platforms).items():
+    for path, config in update_configs(
+        spec.ci.platforms, npm=spec.deploy.target is DeployTarget.BROWSER
+    ).items():
         if path == RENOVATE or any(p is Platform.GITHUB for p in chosen):
             files[path] = (
                 json.dumps(config, indent=2) + "\n"

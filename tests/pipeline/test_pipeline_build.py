@@ -172,6 +172,26 @@ def test_package_by_target(example: Spec, target: DeployTarget, extra: str | Non
         assert all("container-image" in j.needs for j in deploys)
 
 
+@pytest.mark.parametrize("target", list(DeployTarget))
+def test_only_the_browser_package_job_sets_up_node(example: Spec, target: DeployTarget) -> None:
+    """The browser bundle: Node for npm ci, then build it and test it in Chromium, then ship."""
+    spec = replace(example, deploy=replace(example.deploy, target=target))
+    main = main_of(spec)
+    package = main.job("package")
+    browser = ("make browser-tools", "make browser-bundle", "make browser-test")
+    if target is DeployTarget.BROWSER:
+        assert package.node == "22"
+        at = package.commands.index("make package")
+        assert package.commands[at + 1 : at + 4] == browser
+        assert "dist/" in (package.artifacts.paths if package.artifacts else ())
+        deploys = [j for j in main.jobs if j.kind is JobKind.DEPLOY]
+        assert deploys and all("package" in j.needs for j in deploys)
+    else:
+        assert package.node is None
+        assert not set(browser) & set(package.commands)
+    assert all(j.node is None for j in main.jobs if j.id != "package")
+
+
 def test_triggers_follow_the_spec(example: Spec) -> None:
     main = main_of(example)
     triggers = example.ci.triggers

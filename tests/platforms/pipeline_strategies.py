@@ -219,6 +219,7 @@ def jobs(draw: st.DrawFn, prefix: str, size: int) -> tuple[Job, ...]:
                 cloud_login=login,
                 exclusive=draw(st.booleans()),
                 allow_failure=draw(st.booleans()),
+                node=draw(st.sampled_from((None, "20", "22"))),
             )
         )
     return tuple(out)

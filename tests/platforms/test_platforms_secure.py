@@ -16,10 +16,11 @@ from mlopsgen.platforms.base import federated_login, parse_registry_login
 from mlopsgen.platforms.github import ACTIONS, ROOT_ANCHOR
 from mlopsgen.platforms.github import SECRET_STEP as GH_SECRET_STEP
 from mlopsgen.platforms.gitlab import IMAGES
-from mlopsgen.spec import Spec
+from mlopsgen.spec import Spec, load_spec
 from mlopsgen.spec.model import Platform
 from tests.platforms.pipeline_strategies import specs
 from tests.platforms.platform_examples import example_spec
+from tests.repo_paths import ROOT
 
 Example = tuple[str, Spec, tuple[Pipeline, ...]]
 _PINNED = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
@@ -188,6 +189,7 @@ def test_pins_are_commit_shas_with_release_comments() -> None:
     assert {a.repo for a in ACTIONS} == {
         "actions/checkout",
         "actions/setup-python",
+        "actions/setup-node",
         "actions/cache",
         "actions/upload-artifact",
         "actions/download-artifact",
@@ -198,3 +200,25 @@ def test_pins_are_commit_shas_with_release_comments() -> None:
         "google-github-actions/auth",
         "google-github-actions/get-secretmanager-secrets",
     }
+
+
+def test_the_browser_package_job_sets_up_a_pinned_node_without_a_cache() -> None:
+    """npm ci needs Node: a SHA-pinned setup-node (no npm cache in a job whose output ships)
+    on GitHub, the NodeTool task on Azure, and on GitLab `make browser-tools` (Debian's apt)."""
+    ps = build_pipelines(load_spec(ROOT / "examples" / "pump-check-browser.yaml"))
+    ((text, gh), _) = rendered(Platform.GITHUB, ps).values()
+    steps = gh["jobs"]["package"]["steps"]
+    (node,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/setup-node@")]
+    assert node["with"] == {"node-version": "22", "package-manager-cache": False}
+    assert "uses: actions/setup-node@a0853c24544627f65ddf259abe73b1d18a591444 # v5.0.0" in text
+    assert steps.index(node) < next(i for i, s in enumerate(steps) if "run" in s)
+    others = [j for name, j in gh["jobs"].items() if name != "package"]
+    assert not [s for j in others for s in j["steps"] if "setup-node" in str(s.get("uses"))]
+    ((_, az), _) = rendered(Platform.AZURE, ps).values()
+    (stage,) = [s for s in az["stages"] if s["stage"] == "package"]
+    (tool,) = [s for s in stage["jobs"][0]["steps"] if s.get("task", "").startswith("NodeTool@")]
+    assert tool["inputs"] == {"versionSpec": "22.x"}
+    ((_, gl),) = rendered(Platform.GITLAB, ps).values()
+    script = gl["package"]["script"]
+    assert script.index("make browser-tools") < script.index("make browser-bundle")
+    assert script.index("make browser-bundle") < script.index("make browser-test")

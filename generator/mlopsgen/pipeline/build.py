@@ -77,6 +77,9 @@ MAKE_TARGETS = (
     "package",
     "image",
     "export",
+    "browser-tools",
+    "browser-bundle",
+    "browser-test",
     "sbom",
     "model-scan",
     "deploy",
@@ -89,6 +92,8 @@ MAKE_TARGETS = (
     "kfp-run",
 )
 
+#: The Node.js major version of the jobs that run ``npm ci`` (deploy.target browser).
+NODE_VERSION = "22"
 #: What ``make install`` runs outside a virtualenv, spelled out in every job: a virtualenv,
 #: uv from its hash-pinned requirements file, then exactly ``uv.lock`` (``--locked``: a
 #: stale lock fails; uv checks every hash) and the project, editable, with the dev tools.
@@ -193,6 +198,7 @@ def _job(
     before_sync: tuple[str, ...] = (),
     before_targets: tuple[str, ...] = (),
     login: CloudLogin | None = None,
+    node: str | None = None,
 ) -> Job:
     pulls = spec.data.dvc and job_id in _DATA_JOBS
     items = _secret_items(spec, job_id, environment, data=pulls)
@@ -236,6 +242,7 @@ def _job(
         oidc=oidc,
         cloud_login=login,
         exclusive=exclusive,
+        node=node,
     )
 
 
@@ -451,6 +458,10 @@ def _main(spec: Spec) -> Pipeline:
     package = ["package"]
     if spec.deploy.target is DeployTarget.EDGE:
         package.append("export")
+    if spec.deploy.target is DeployTarget.BROWSER:
+        # Node.js (npm ci) and Chromium where the runner lacks them, then npm ci + ONNX
+        # export + dist/browser/, then the page in headless Chromium against the model.
+        package += ["browser-tools", "browser-bundle", "browser-test"]
     if spec.security.sbom != "none":
         package.append("sbom")
     if spec.security.model_scan != "none":
@@ -468,6 +479,7 @@ def _main(spec: Spec) -> Pipeline:
             needs=("lint-test", "model-gate"),
             timeout=30,
             artifacts=Artifacts(paths=("dist/", "models/", "reports/"), expire_days=30),
+            node=NODE_VERSION if spec.deploy.target is DeployTarget.BROWSER else None,
         )
     )
     if spec.model.registry == "azureml":

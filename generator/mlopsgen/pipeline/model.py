@@ -279,6 +279,9 @@ class Job:
     exclusive: bool = False
     #: A soft-failed job; never true for checks, security jobs and gates.
     allow_failure: bool = False
+    #: The Node.js major version its commands need (``npm ci``), set up by the platform's
+    #: pinned tool step (GitHub: actions/setup-node by SHA; Azure: NodeTool@0); None: none.
+    node: str | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.id, "job id")
@@ -286,6 +289,8 @@ class Job:
             raise ValueError(f"job {self.id!r} runs no command")
         if any(not c.strip() or "\n" in c for c in self.commands):
             raise ValueError(f"job {self.id!r}: each command is one non-empty line")
+        if self.node is not None and not self.node.isdigit():
+            raise ValueError(f"job {self.id!r}: node is a Node.js major version, e.g. '22'")
         if not 1 <= self.timeout_minutes <= 360:
             raise ValueError("a job times out after 1 to 360 minutes (GitHub's limit)")
         if list(self.env) != sorted(dict(self.env).items()):

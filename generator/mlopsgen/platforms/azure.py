@@ -313,6 +313,14 @@ def _steps(p: Pipeline, job: Job) -> list[dict[str, Any]]:
             "inputs": {"versionSpec": p.python},
         }
     )
+    if job.node is not None:
+        steps.append(
+            {
+                "task": "NodeTool@0",
+                "displayName": "Use Node.js",
+                "inputs": {"versionSpec": f"{job.node}.x"},
+            }
+        )
     for cache in job.caches:
         key = " | ".join((cache.name, '"$(Agent.OS)"', *cache.key_files))
         steps.append(
@@ -632,6 +640,7 @@ def _parse_job(
     # One job per stage (what emit writes): the stage carries the name, condition and lock.
     holder = stage if alone else raw
     python = ""
+    node: str | None = None
     commands: list[str] = []
     mapped: dict[str, str] = {}
     fetch: dict[str, Any] | None = None
@@ -658,6 +667,8 @@ def _parse_job(
             keep = keep or step.get("condition") == _KEEP
         elif task.startswith("UsePythonVersion@"):
             python = python or str((step.get("inputs") or {}).get("versionSpec", ""))
+        elif task.startswith("NodeTool@"):
+            node = str((step.get("inputs") or {}).get("versionSpec", "")).removesuffix(".x")
         elif task.startswith("AzureKeyVault@"):
             key_vault = step
         elif task.startswith("Cache@"):
@@ -690,6 +701,7 @@ def _parse_job(
         cloud_login=cloud_login,
         exclusive=lock,
         allow_failure=raw.get("continueOnError") is True,
+        node=node,
     )
     return job, python
 

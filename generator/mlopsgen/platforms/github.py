@@ -81,6 +81,7 @@ CHECKOUT = ActionPin("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af6
 SETUP_PYTHON = ActionPin(
     "actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"
 )
+SETUP_NODE = ActionPin("actions/setup-node", "a0853c24544627f65ddf259abe73b1d18a591444", "v5.0.0")
 CACHE = ActionPin("actions/cache", "0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0")
 UPLOAD = ActionPin("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2")
 DOWNLOAD = ActionPin(
@@ -109,6 +110,7 @@ GCP_SECRETS = ActionPin(
 ACTIONS: tuple[ActionPin, ...] = (
     CHECKOUT,
     SETUP_PYTHON,
+    SETUP_NODE,
     CACHE,
     UPLOAD,
     DOWNLOAD,
@@ -293,6 +295,11 @@ def _job(p: Pipeline, job: Job) -> dict[str, Any]:
         {"uses": CHECKOUT.uses, "with": {"persist-credentials": False}},
         {"uses": SETUP_PYTHON.uses, "with": {"python-version": p.python}},
     ]
+    if job.node is not None:
+        # No npm cache: the job builds what ships (cache poisoning, ART-002); npm ci checks
+        # every package against package-lock.json's integrity hashes.
+        node_with = {"node-version": job.node, "package-manager-cache": False}
+        steps.append({"uses": SETUP_NODE.uses, "with": node_with})
     for cache in job.caches if _caches_allowed(p) else ():
         files = ", ".join(f"'{f}'" for f in cache.key_files)
         steps.append(
@@ -641,6 +648,7 @@ def _parse_secret_step(step: dict[str, Any], uses: str, store: _Store) -> bool:
 
 def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
     python = ""
+    node: str | None = None
     commands: list[str] = []
     store = _Store()
     caches: list[Cache] = []
@@ -669,6 +677,8 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
                     store.add([Secret(name=str(name), ref=match.group(1))])
         elif uses == SETUP_PYTHON.repo:
             python = python or str(with_.get("python-version", ""))
+        elif uses == SETUP_NODE.repo:
+            node = str(with_.get("node-version", ""))
         elif uses == CACHE.repo:
             key = str(with_.get("key", ""))
             files = _HASH_FILES.search(key)
@@ -716,6 +726,7 @@ def _parse_job(job_id: str, raw: dict[str, Any]) -> tuple[Job, str]:
         cloud_login=CloudLogin(cloud=cloud, registry=registry) if cloud is not None else None,
         exclusive="concurrency" in raw,
         allow_failure=raw.get("continue-on-error") is True,
+        node=node,
     )
     return job, python
 

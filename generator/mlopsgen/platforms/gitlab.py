@@ -756,6 +756,8 @@ LOSSY: Mapping[str, str] = {
     "Schedule.branch": "the ref of a pipeline schedule is set with the schedule "
     "(CI/CD > Schedules), not in .gitlab-ci.yml",
     "Pipeline.python": "one default image serves both pipelines of the file",
+    "Job.node": "the pinned python image has no Node.js: the job's `make browser-tools` "
+    "installs Debian's nodejs and npm (signed apt packages) when they are missing",
     "SecretStore.static": "the secrets: keyword logs in with an ID token only",
     "SecretStore.settings": "the Azure service connection and the GCP service account "
     "(the runner reads GCP secrets as the workload identity principal itself)",
@@ -771,6 +773,7 @@ _CARRIED: Mapping[SecretProvider, frozenset[str]] = {
 
 
 def _expressible_job(job: Job) -> Job:
+    job = replace(job, node=None)
     if job.cloud_login is not None:
         job = replace(job, cloud_login=replace(job.cloud_login, service_connection=None))
     store = job.store

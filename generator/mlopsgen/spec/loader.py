@@ -442,6 +442,7 @@ def _semantic_problems(
     yield from _secret_problems(data, doc, filename)
     yield from _registry_problems(data, doc, filename)
     yield from _cluster_problems(data, doc, filename)
+    yield from _browser_problems(data, doc, filename)
     yield from _cron_problems(data, doc, filename)
     yield from _mlopsgen_problems(data, doc, filename)
     yield from _slo_problems(data, doc, filename)
@@ -675,6 +676,36 @@ def _registry_problems(
                 f"the CI logs in to {cloud} through OIDC; use its registry, "
                 f"e.g. {REGISTRY_EXAMPLES[cloud]}",
             )
+
+
+def _browser_problems(
+    data: dict[str, Any], doc: yamlio.LoadedYaml, filename: str
+) -> Iterator[Diagnostic]:
+    """``deploy.browser`` belongs to the browser target, whose model skl2onnx must convert."""
+    target = data["deploy"]["target"]
+    written = isinstance(doc.data, dict) and "browser" in (doc.data.get("deploy") or {})
+    if target != "browser":
+        if written:
+            yield _at(
+                doc,
+                filename,
+                ("deploy", "browser"),
+                f"deploy.browser is set, but deploy.target is {target}",
+                "set deploy.target: browser, or remove deploy.browser",
+                key=True,
+            )
+        return
+    estimator = data["model"].get("estimator")
+    if estimator is not None and estimator["class"].partition(".")[0] != "sklearn":
+        yield _at(
+            doc,
+            filename,
+            ("model", "estimator", "class"),
+            f"deploy.target browser exports the model to ONNX with skl2onnx, which converts "
+            f"scikit-learn estimators only, not {estimator['class']!r}",
+            "use a scikit-learn estimator (model.algorithm logistic_regression, random_forest, "
+            "gradient_boosting or linear_regression), or another deploy.target",
+        )
 
 
 def _cluster_problems(
@@ -1291,6 +1322,7 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
             target=DeployTarget(deploy["target"]),
             cloud=deploy["cloud"],
             edge_max_bundle_kb=deploy["edge"]["max_bundle_kb"],
+            browser_max_bundle_kb=deploy["browser"]["max_bundle_kb"],
             batch_schedule=deploy["batch"]["schedule"],
             environments=tuple(
                 Environment(name=e["name"], approval=e["approval"], url=e.get("url"))

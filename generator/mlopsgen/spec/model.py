@@ -80,6 +80,7 @@ class DeployTarget(enum.StrEnum):
     WEBSERVICE = "webservice"
     BATCH = "batch"
     EDGE = "edge"
+    BROWSER = "browser"
     NONE = "none"
 
 
@@ -384,6 +385,8 @@ class Deploy:
     edge_max_bundle_kb: int
     batch_schedule: str
     environments: tuple[Environment, ...]
+    #: ``deploy.browser.max_bundle_kb``: the budget of dist/browser/ (target: browser).
+    browser_max_bundle_kb: int = 20480
     #: Image repository prefix (``host/path``) the image is pushed to; None without one.
     registry: str | None = None
     #: The Azure Pipelines service connection that ``cloud: azure`` logs in through.

@@ -44,7 +44,8 @@ a high-entropy string): see [secrets.md](secrets.md).
 
 {limits}
 Examples: `examples/spam-filter.yaml` (web service), `examples/predictive-maintenance.yaml`
-(edge), `examples/loan-risk-batch.yaml` (batch on Azure),
+(edge), `examples/pump-check-browser.yaml` (browser: a static page with the ONNX model; see
+[browser.md](browser.md)), `examples/loan-risk-batch.yaml` (batch on Azure),
 `examples/credit-scoring-azureml.yaml` (trained on Azure Machine Learning; see
 [compute.md](compute.md)).
 

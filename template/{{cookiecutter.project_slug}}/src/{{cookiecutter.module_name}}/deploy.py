@@ -16,6 +16,10 @@
    Ready), with the kubeconfig the CI job wrote after its OIDC login. batch (wheel, model, spec,
    contract) and edge (dist/model-bundle.tar.gz): upload to storage (az storage blob
    upload-batch, aws s3 cp, gcloud storage rsync; cloud none: copy to $RELEASE_DIR).
+   browser (dist/browser/ from `make browser-bundle`): published at the root of the
+   environment's static website (Azure Storage's $web container, an S3 or GCS website
+   bucket): az storage blob sync, aws s3 sync --delete, gcloud storage rsync; cloud none:
+   the bundle is the release, copied to $RELEASE_DIR.
    Names come from environment variables (DEPLOY_<ENV>_SERVICE, ...: see the README);
    a missing variable or CLI is named.
 {%- if cookiecutter.model_registry == 'mlflow' %}
@@ -50,6 +54,8 @@ from .settings import SPEC_FILE, Environment, Settings, TaskError, load_settings
 
 IMAGE_NAME = "{{ cookiecutter.project_slug }}"
 EDGE_BUNDLE = "model-bundle.tar.gz"
+#: The browser bundle `make browser-bundle` builds: the static site, as it is served.
+BROWSER_BUNDLE = "browser"
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION")
 DEFAULT_SMOKE_TIMEOUT = 300
 #: What `make image` pushed: {"image": "<registry>/<name>", "digest": "sha256:..."}.
@@ -182,6 +188,11 @@ def _release_files(settings: Settings, spec: Path, version: str) -> dict[str, Pa
         if not bundle.is_file():
             raise TaskError(f"{settings.display(bundle)}: not found; run `make export` first")
         return {EDGE_BUNDLE: bundle}
+    if settings.deploy_target == "browser":
+        site = dist / BROWSER_BUNDLE
+        if not (site / "manifest.json").is_file():
+            raise TaskError(f"{settings.display(site)}: no bundle; run `make browser-bundle` first")
+        return {path.name: path for path in sorted(site.iterdir()) if path.is_file()}
     wheels = sorted(dist.glob(f"*-{version}-*.whl"))
     if not wheels:
         raise TaskError(f"no wheel of version {version} in dist/; run `make package` first")
@@ -336,6 +347,25 @@ def _upload(
     return destination, ("gcloud", "storage", "rsync", str(staging), destination, "--recursive")
 
 
+def _publish_site(
+    cloud: str, environment: Environment, staging: Path, environ: Mapping[str, str]
+) -> tuple[str, tuple[str, ...]]:
+    """The command that makes staging the whole static website of the environment."""
+    if cloud == "azure":
+        account = _need(environ, variable(environment, "STORAGE_ACCOUNT"), "the storage account")
+        command = ("az", "storage", "blob", "sync", "--auth-mode", "login")
+        command += ("--account-name", account, "--container", "$web", "--source", str(staging))
+        command += ("--delete-destination", "true")
+        return f"https://{account}.blob.core.windows.net/$web", command
+    bucket = _need(environ, variable(environment, "BUCKET"), "the static website's bucket")
+    if cloud == "aws":
+        destination = f"s3://{bucket}/"
+        return destination, ("aws", "s3", "sync", str(staging), destination, "--delete")
+    destination = f"gs://{bucket}"
+    command = ("gcloud", "storage", "rsync", str(staging), destination, "--recursive")
+    return destination, (*command, "--delete-unmatched-destination-objects")
+
+
 def plan_release(
     settings: Settings,
     environment: Environment,
@@ -359,12 +389,23 @@ def plan_release(
         root = Path(_need(environ, "RELEASE_DIR", "the directory releases are copied to"))
         return Plan(str(root / prefix), files=files, copy_to=root / prefix)
     staging = settings.dist_dir / f"release-{env}"
-    destination, command = _upload(cloud, environment, staging, prefix, environ)
+    if settings.deploy_target == "browser":
+        destination, command = _publish_site(cloud, environment, staging, environ)
+    else:
+        destination, command = _upload(cloud, environment, staging, prefix, environ)
     return Plan(destination, (command,), files=files)
 
 
 def check_bundle(settings: Settings, plan: Plan, model_sha256: str) -> None:
-    """Refuse an edge bundle whose model is not the gated model."""
+    """Refuse an edge or browser bundle whose model is not the gated model."""
+    if settings.deploy_target == "browser":
+        manifest = _json(plan.files["manifest.json"], settings, "run `make browser-bundle`")
+        if manifest.get("model_sha256") != model_sha256:
+            raise Refused(
+                f"{settings.display(settings.dist_dir / BROWSER_BUNDLE)} holds another model; "
+                "run `make browser-bundle` again"
+            )
+        return
     bundle = plan.files.get(EDGE_BUNDLE)
     if bundle is None:
         return

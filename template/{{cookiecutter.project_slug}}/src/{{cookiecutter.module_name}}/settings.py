@@ -33,7 +33,7 @@ METRIC_NAMES = CLASSIFICATION_METRICS + REGRESSION_METRICS
 LOWER_IS_BETTER = ("rmse", "mae")
 #: An estimator's import path: dotted Python identifiers, at least module.Class.
 IMPORT_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
-DEPLOY_TARGETS = ("webservice", "batch", "edge", "none")
+DEPLOY_TARGETS = ("webservice", "batch", "edge", "browser", "none")
 CLOUDS = ("none", "azure", "aws", "gcp")
 #: deploy.platform: where a webservice runs (the cloud's container service, or a cluster).
 PLATFORMS = ("container-service", "kubernetes", "kserve")
@@ -77,6 +77,8 @@ DEFAULT_CLOUD = "none"
 #: deploy.kubernetes.namespace when unset: the project slug with - for _ (as mlopsgen renders).
 DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug | replace('_', '-') }}"
 DEFAULT_MAX_BUNDLE_KB = 512
+#: deploy.browser.max_bundle_kb: the page, the model and onnxruntime-web's wasm (about 14.5 MB).
+DEFAULT_BROWSER_BUNDLE_KB = 20480
 DEFAULT_DRIFT_METHOD = "psi"
 DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_DRIFT_SCHEDULE = "0 3 * * *"
@@ -374,7 +376,11 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     model = _section(raw, "model", "")
     champion = _section(model, "champion", "model.")
     deploy = _section(raw, "deploy", "")
-    edge = _section(deploy, "edge", "deploy.")
+    target = _choice(deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target")
+    # The size budget of what ships: the edge bundle's, or the browser bundle's.
+    bundle = "browser" if target == "browser" else "edge"
+    bundle_section = _section(deploy, bundle, "deploy.")
+    bundle_default = DEFAULT_BROWSER_BUNDLE_KB if bundle == "browser" else DEFAULT_MAX_BUNDLE_KB
     drift = _section(_section(raw, "monitoring", ""), "drift", "monitoring.")
     prediction_log = _section(_section(raw, "monitoring", ""), "prediction_log", "monitoring.")
 
@@ -410,16 +416,16 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
         champion_baseline=root
         / _text(champion.get("baseline", DEFAULT_CHAMPION_BASELINE), "model.champion.baseline"),
         **_model_store(model, champion, str(project.get("slug", root.name))),
-        deploy_target=_choice(
-            deploy.get("target", DEFAULT_DEPLOY_TARGET), DEPLOY_TARGETS, "deploy.target"
-        ),
+        deploy_target=target,
         cloud=_choice(deploy.get("cloud", DEFAULT_CLOUD), CLOUDS, "deploy.cloud"),
         image_registry=None
         if deploy.get("registry") is None
         else _text(deploy["registry"], "deploy.registry"),
         environments=_environments(deploy.get("environments", [])),
         max_bundle_kb=_integer(
-            edge.get("max_bundle_kb", DEFAULT_MAX_BUNDLE_KB), "deploy.edge.max_bundle_kb", low=1
+            bundle_section.get("max_bundle_kb", bundle_default),
+            f"deploy.{bundle}.max_bundle_kb",
+            low=1,
         ),
         drift_method=_choice(
             drift.get("method", DEFAULT_DRIFT_METHOD), DRIFT_METHODS, "monitoring.drift.method"
