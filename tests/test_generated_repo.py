@@ -80,6 +80,13 @@ class Repo:
         return self.run("make", *args, check=check)
 
 
+#: The example the template-wide mechanisms are tested on (install source, python,
+#: secret scan paths): the same Makefile in every render, so one example proves them
+#: and the slow suite stays within CI's time budget as examples are added.
+MECHANISMS = ROOT / "examples" / "spam-filter.yaml"
+on_one_example = pytest.mark.parametrize("repo", [MECHANISMS], indirect=True, ids=[MECHANISMS.stem])
+
+
 @pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)
 def repo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -146,6 +153,7 @@ def test_secret_scan_passes_a_fresh_repo_and_fails_a_committed_key(
         assert "AWS Access Key" in output
 
 
+@on_one_example
 @pytest.mark.parametrize(
     "path", ["data/raw/notes.txt", "models/notes.txt", ".env.production", "deploy/key.pem"]
 )
@@ -192,6 +200,7 @@ def test_make_check_passes_fresh_and_names_a_hand_edited_pipeline(repo: Repo) ->
     repo.make("check")
 
 
+@on_one_example
 def test_make_check_fails_when_mlopsgen_cannot_be_installed(repo: Repo, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-mlopsgen-checkout"
     result = repo.make("check", f"MLOPSGEN={missing}", check=False)
@@ -283,6 +292,7 @@ def test_shifted_batch_fails_drift(repo: Repo) -> None:
     repo.make("drift")
 
 
+@on_one_example
 def test_python_used_is_the_venv(repo: Repo) -> None:
     result = repo.run(str(repo.bin / "python"), "-c", "import sys; print(sys.prefix)")
     assert result.stdout.strip() == str(repo.root / ".venv")
