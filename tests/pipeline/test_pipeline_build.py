@@ -192,8 +192,14 @@ def test_monitor_pipeline(example: Spec) -> None:
         monitor.triggers.branches or monitor.triggers.tags or monitor.triggers.pull_requests
     )
     assert len(monitor.jobs) == 1
-    expected = "make retrain-on-drift" if drift.on_drift == "retrain" else "make drift"
-    assert monitor.jobs[0].commands[-1] == expected
+    (job,) = monitor.jobs
+    assert job.id == ("retrain-on-drift" if drift.on_drift == "retrain" else "drift")
+    assert job.commands[-1] == "make monitor"
+    # A webservice's monitor compares the logged outputs with the model's held-out
+    # predictions: the job trains the commit's model first.
+    trains = example.deploy.target is DeployTarget.WEBSERVICE
+    assert ("make train" in job.commands) == trains
+    assert job.artifacts is not None and job.artifacts.keep_on_failure
 
 
 @pytest.mark.parametrize("target", list(DeployTarget))

@@ -81,7 +81,7 @@ MAKE_TARGETS = (
     "model-scan",
     "deploy",
     "drift",
-    "retrain-on-drift",
+    "monitor",
     "batch-score",
     "aml-train",
     "aml-register",
@@ -105,6 +105,8 @@ UV_CACHE_DIR = ".uv-cache"
 _UNCACHED = frozenset({JobKind.PACKAGE, JobKind.DEPLOY})
 _REPORTS = Artifacts(paths=("reports/",), expire_days=30, keep_on_failure=True)
 _MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
+#: The monitor's reports (monitoring.json/html/prom) matter most when it fails.
+_MONITOR_MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30, keep_on_failure=True)
 #: The container-image job's record of what it pushed: dist/image.json (image and digest).
 _IMAGE = Artifacts(paths=("dist/",), expire_days=30)
 #: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
@@ -552,21 +554,25 @@ def _main(spec: Spec) -> Pipeline:
 
 
 def _monitor(spec: Spec) -> Pipeline:
+    """The scheduled monitor: ``make monitor`` (the generated ``monitor.py``).
+
+    A webservice's monitor reads the prediction log's last ``monitoring.live.window`` and
+    compares the outputs with the model's held-out predictions, so the job trains the
+    model of the commit first (seeded: the model the main pipeline gated); the other
+    targets' monitor reads the file batch. On a breach ``on_drift: retrain`` retrains,
+    evaluates and gates a new model (the job fails when that model fails the gate) and
+    ``alert`` fails the job, which is the alert. The reports are kept either way.
+    """
     drift = spec.monitoring.drift
+    targets = (
+        ("train", "monitor") if spec.deploy.target is DeployTarget.WEBSERVICE else ("monitor",)
+    )
     if drift.on_drift == "retrain":
-        # `make retrain-on-drift` checks drift; on drift it retrains, evaluates and gates a
-        # new model, and the job fails when that model fails the gate.
         job = _job(
-            spec,
-            "retrain-on-drift",
-            JobKind.MONITOR,
-            ("retrain-on-drift",),
-            timeout=90,
-            artifacts=_MODEL,
+            spec, "retrain-on-drift", JobKind.MONITOR, targets, timeout=90, artifacts=_MONITOR_MODEL
         )
     else:
-        # `make drift` fails on drift: the failed scheduled run is the alert.
-        job = _job(spec, "drift", JobKind.MONITOR, ("drift",), timeout=20, artifacts=_REPORTS)
+        job = _job(spec, "drift", JobKind.MONITOR, targets, timeout=30, artifacts=_REPORTS)
     jobs = [job]
     return Pipeline(
         id=MONITOR_PIPELINE,
