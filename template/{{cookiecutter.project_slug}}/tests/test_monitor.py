@@ -55,6 +55,7 @@ def log_window(
     labels: str = "true",
     rows: int | None = None,
     until: datetime = UNTIL,
+    label_every: int = 1,
 ) -> int:
     """Log the held-out rows as predictions over the DAYS days before until; labels
     true (the real target), wrong (never the real target) or none. Returns the row count."""
@@ -85,7 +86,7 @@ def log_window(
             }
         )
         truth = _plain(y[i])
-        if labels == "none":
+        if labels == "none" or i % label_every:
             continue
         if labels == "wrong":
             if settings.classification:
@@ -203,6 +204,15 @@ def test_too_few_predictions_fail_without_retraining(
     assert "fewer than monitoring.live.min_records 50" in capsys.readouterr().err
     assert report(window_spec)["status"] == "insufficient"
     assert not (window_spec.parent / "reports/gate.json").exists()
+
+
+def test_only_the_labelled_predictions_are_judged(window_spec: Path) -> None:
+    rows = log_window(window_spec, label_every=2)
+    assert run(window_spec) == 0
+    performance = report(window_spec)["performance"]
+    assert performance["status"] == "judged"
+    assert performance["labelled"] == (rows + 1) // 2
+    assert all(c["passed"] for c in performance["checks"])
 
 
 def test_too_few_labels_leave_performance_unjudged(window_spec: Path) -> None:
