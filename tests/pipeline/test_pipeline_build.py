@@ -195,10 +195,7 @@ def test_monitor_pipeline(example: Spec) -> None:
     (job,) = monitor.jobs
     assert job.id == ("retrain-on-drift" if drift.on_drift == "retrain" else "drift")
     assert job.commands[-1] == "make monitor"
-    # A webservice's monitor compares the logged outputs with the model's held-out
-    # predictions: the job trains the commit's model first.
-    trains = example.deploy.target is DeployTarget.WEBSERVICE
-    assert ("make train" in job.commands) == trains
+    # The monitor's reports matter most when it fails.
     assert job.artifacts is not None and job.artifacts.keep_on_failure
 
 

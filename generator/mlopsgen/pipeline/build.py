@@ -556,23 +556,24 @@ def _main(spec: Spec) -> Pipeline:
 def _monitor(spec: Spec) -> Pipeline:
     """The scheduled monitor: ``make monitor`` (the generated ``monitor.py``).
 
-    A webservice's monitor reads the prediction log's last ``monitoring.live.window`` and
-    compares the outputs with the model's held-out predictions, so the job trains the
-    model of the commit first (seeded: the model the main pipeline gated); the other
-    targets' monitor reads the file batch. On a breach ``on_drift: retrain`` retrains,
-    evaluates and gates a new model (the job fails when that model fails the gate) and
-    ``alert`` fails the job, which is the alert. The reports are kept either way.
+    A webservice's monitor reads the prediction log's last ``monitoring.live.window``; the
+    other targets' monitor reads the file batch (docs/monitoring.md). On a breach
+    ``on_drift: retrain`` retrains, evaluates and gates a new model (the job fails when
+    that model fails the gate) and ``alert`` fails the job, which is the alert. The
+    reports (monitoring.json, .html, .prom) are kept either way.
     """
     drift = spec.monitoring.drift
-    targets = (
-        ("train", "monitor") if spec.deploy.target is DeployTarget.WEBSERVICE else ("monitor",)
-    )
     if drift.on_drift == "retrain":
         job = _job(
-            spec, "retrain-on-drift", JobKind.MONITOR, targets, timeout=90, artifacts=_MONITOR_MODEL
+            spec,
+            "retrain-on-drift",
+            JobKind.MONITOR,
+            ("monitor",),
+            timeout=90,
+            artifacts=_MONITOR_MODEL,
         )
     else:
-        job = _job(spec, "drift", JobKind.MONITOR, targets, timeout=30, artifacts=_REPORTS)
+        job = _job(spec, "drift", JobKind.MONITOR, ("monitor",), timeout=30, artifacts=_REPORTS)
     jobs = [job]
     return Pipeline(
         id=MONITOR_PIPELINE,

@@ -141,6 +141,19 @@ def test_a_clean_window_passes(window_spec: Path, capsys: pytest.CaptureFixture[
     assert found["performance"]["checks"]
     assert len(found["predictions_by_day"]) >= DAYS
     assert (window_spec.parent / "models/model.joblib").read_bytes() == model
+    assert found["reference_model"] == "models/model.joblib"
+
+
+def test_without_a_model_file_the_seeded_model_is_fitted_in_memory(window_spec: Path) -> None:
+    log_window(window_spec)
+    model = window_spec.parent / "models/model.joblib"
+    model.unlink()
+    assert run(window_spec) == 0
+    found = report(window_spec)
+    assert found["reference_model"] == "fitted in memory (no models/model.joblib)"
+    # The same seeded fit as train's: its held-out predictions are the logged ones' source.
+    assert [r["score"] for r in found["prediction_drift"]] == [0.0] * len(found["prediction_drift"])
+    assert not model.exists()
 
 
 def test_a_drifted_window_with_alert_fails(

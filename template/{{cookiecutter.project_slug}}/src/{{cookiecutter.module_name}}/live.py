@@ -10,7 +10,9 @@ monitoring.live.window that ends now (or at ``until``), this module measures:
   training data (drift.measure: PSI or KS, monitoring.drift.method and threshold);
 - prediction drift: the logged outputs against the model's predictions on the held-out
   split (evaluate's validation rows): the predicted classes and the probability, or a
-  regressor's predicted values, with the same method and threshold;
+  regressor's predicted values, with the same method and threshold. The model is
+  models/model.joblib, or without one the model of this commit fitted in memory (training
+  is seeded: the model the main pipeline gated);
 - live performance: the gate's metrics (model.metrics) on the predictions whose label
   arrived, against the gate's bounds, over the window and per UTC day.
 
@@ -30,13 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import Contract, load_training_frame, split
+from .data import Contract, Split, load_training_frame, split
 from .drift import FeatureDrift, ks_statistic, measure, psi_categorical, psi_numeric
 from .evaluate import compute_metrics, load_model, predictions
 from .feedback import latest_labels
 from .gate import Check, threshold_checks
 from .predlog import PREDICTIONS, read_records
 from .settings import Settings, TaskError
+from .train import fit
 
 #: UTC (spelled so on every Python the project supports, 3.10 and up).
 UTC = timezone(timedelta(0))
@@ -141,12 +144,27 @@ def _score(reference: pd.Series, current: pd.Series, *, numeric: bool, method: s
     return psi_categorical(reference.astype(str), current.astype(str))
 
 
+def reference_model(settings: Settings, contract: Contract, parts: Split) -> tuple[Any, str]:
+    """models/model.joblib, or without it the model train would write (seeded), in memory.
+
+    The second value says which, for the report. Fitting in memory keeps the scheduled job
+    free of `make train` (and of the tracking server that train logs to).
+    """
+    if settings.model_path.is_file():
+        return load_model(settings), settings.display(settings.model_path)
+    return fit(settings, contract, parts), "fitted in memory (no models/model.joblib)"
+
+
 def prediction_drift(
     settings: Settings, contract: Contract, outputs: pd.DataFrame
-) -> list[FeatureDrift]:
-    """The logged outputs against the model's predictions on the held-out split."""
+) -> tuple[list[FeatureDrift], str]:
+    """The logged outputs against the model's predictions on the held-out split.
+
+    Returns the scores and where the reference model came from.
+    """
     parts = split(load_training_frame(settings, contract), contract, settings)
-    predicted, probabilities = predictions(load_model(settings), parts.x_test)
+    model, origin = reference_model(settings, contract, parts)
+    predicted, probabilities = predictions(model, parts.x_test)
     reference = {"prediction": pd.Series(predicted)}
     if probabilities is not None and outputs["probability"].notna().any():
         reference["probability"] = pd.Series(probabilities, dtype=float)
@@ -159,7 +177,7 @@ def prediction_drift(
         used = method if numeric else "psi"
         kind = "numeric" if numeric else "categorical"
         results.append(FeatureDrift(name, kind, used, round(score, 4), score > threshold))
-    return results
+    return results, origin
 
 
 def live_metrics(settings: Settings, labelled: pd.DataFrame) -> dict[str, float]:
@@ -296,10 +314,11 @@ def assess_window(settings: Settings, contract: Contract, window: Window) -> Ass
         method=settings.drift_method,
         threshold=settings.drift_threshold,
     )
+    outputs_drift, details["reference_model"] = prediction_drift(settings, contract, outputs)
     return Assessment(
         "log",
         features,
-        prediction_drift(settings, contract, outputs),
+        outputs_drift,
         performance(settings, outputs),
         rows,
         None,
