@@ -239,7 +239,7 @@ def render_html(settings: Settings, report: dict[str, Any]) -> str:
         )
     else:
         scope = f"the file batch {html.escape(report['batch'])}"
-    breaches = report["insufficient"] and [report["insufficient"]] or report["breaches"]
+    breaches = [report["insufficient"]] if report["insufficient"] else report["breaches"]
     findings = (
         "<ul>" + "".join(f'<li class="failed">{html.escape(b)}</li>' for b in breaches) + "</ul>"
         if breaches
