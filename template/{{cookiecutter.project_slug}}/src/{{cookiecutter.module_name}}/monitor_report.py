@@ -152,6 +152,7 @@ def performance_chart(settings: Settings, report: dict[str, Any]) -> str:
     ]
     for i, day in enumerate(days):
         parts.append(_text(px(i), top + plot_h + 16, day["day"][5:], text_anchor="middle"))
+    labelled: list[float] = []
     for n, name in enumerate(names):
         colour = COLOURS[n % len(COLOURS)]
         points = [
@@ -171,7 +172,11 @@ def performance_chart(settings: Settings, report: dict[str, Any]) -> str:
                 f'y2="{py(bound):.1f}" stroke="{colour}" stroke-dasharray="5 4"/>'
             )
             kind = "max" if name in LOWER_IS_BETTER else "min"
-            parts.append(_text(left + plot_w + 6, py(bound) + 4, f"{name} {kind} {bound:g}"))
+            y = py(bound) + 4
+            while any(abs(y - other) < 13 for other in labelled):  # keep the labels apart
+                y += 13
+            labelled.append(y)
+            parts.append(_text(left + plot_w + 6, y, f"{name} {kind} {bound:g}"))
         parts.append(_text(left + 110 * n, top + plot_h + 40, f"— {name}", fill=colour))
     parts.append("</svg>")
     return "\n".join(parts)
