@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from mlopsgen.spec import apply_defaults, load_schema, load_spec, parse_spec
-from mlopsgen.spec.model import DeployTarget, Platform
+from mlopsgen.spec.model import DeployTarget, Live, Platform
 from mlopsgen.spec.reference import field_paths, render_reference
 from tests.repo_paths import EXAMPLES, ROOT, CliResult
 
@@ -72,6 +72,7 @@ def test_defaults_come_from_the_schema() -> None:
     assert spec.monitoring.drift.threshold == 0.2
     assert spec.monitoring.prediction_log.sink == "jsonl"
     assert spec.monitoring.prediction_log.path == "logs/predictions/"
+    assert spec.monitoring.live == Live(window="7d", min_records=100, min_labels=30)
     assert spec.deploy.target is DeployTarget.NONE
     assert spec.policies.packs == ("baseline",)
     assert "vault" not in filled["secrets"], "sections with required keys are not invented"

@@ -187,6 +187,15 @@ CASES: list[tuple[str, str, list[tuple[int, int, str]]]] = [
         ],
     ),
     (
+        "live-monitoring-window-and-pushgateway",
+        VALID_HEAD + "monitoring:\n  live: {window: 1w, min_records: 0, pushgateway: 'ftp://gw'}\n",
+        [
+            (5, 18, "monitoring.live.window: '1w' is not allowed here (hint: a count of hours"),
+            (5, 35, "monitoring.live.min_records: expected a number >= 1, got 0"),
+            (5, 51, "monitoring.live.pushgateway: 'ftp://gw' is not allowed here (hint: an http"),
+        ],
+    ),
+    (
         "unknown-pack",
         VALID_HEAD + "policies:\n  packs: [nosuchpack]\n",
         [

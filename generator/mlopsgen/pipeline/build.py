@@ -84,7 +84,7 @@ MAKE_TARGETS = (
     "model-scan",
     "deploy",
     "drift",
-    "retrain-on-drift",
+    "monitor",
     "batch-score",
     "aml-train",
     "aml-register",
@@ -110,6 +110,8 @@ UV_CACHE_DIR = ".uv-cache"
 _UNCACHED = frozenset({JobKind.PACKAGE, JobKind.DEPLOY})
 _REPORTS = Artifacts(paths=("reports/",), expire_days=30, keep_on_failure=True)
 _MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30)
+#: The monitor's reports (monitoring.json/html/prom) matter most when it fails.
+_MONITOR_MODEL = Artifacts(paths=("models/", "reports/"), expire_days=30, keep_on_failure=True)
 #: The container-image job's record of what it pushed: dist/image.json (image and digest).
 _IMAGE = Artifacts(paths=("dist/",), expire_days=30)
 #: The secret scopes of the spec (``secrets.items[].stages``) by the jobs that carry them.
@@ -564,21 +566,26 @@ def _main(spec: Spec) -> Pipeline:
 
 
 def _monitor(spec: Spec) -> Pipeline:
+    """The scheduled monitor: ``make monitor`` (the generated ``monitor.py``).
+
+    A webservice's monitor reads the prediction log's last ``monitoring.live.window``; the
+    other targets' monitor reads the file batch (docs/monitoring.md). On a breach
+    ``on_drift: retrain`` retrains, evaluates and gates a new model (the job fails when
+    that model fails the gate) and ``alert`` fails the job, which is the alert. The
+    reports (monitoring.json, .html, .prom) are kept either way.
+    """
     drift = spec.monitoring.drift
     if drift.on_drift == "retrain":
-        # `make retrain-on-drift` checks drift; on drift it retrains, evaluates and gates a
-        # new model, and the job fails when that model fails the gate.
         job = _job(
             spec,
             "retrain-on-drift",
             JobKind.MONITOR,
-            ("retrain-on-drift",),
+            ("monitor",),
             timeout=90,
-            artifacts=_MODEL,
+            artifacts=_MONITOR_MODEL,
         )
     else:
-        # `make drift` fails on drift: the failed scheduled run is the alert.
-        job = _job(spec, "drift", JobKind.MONITOR, ("drift",), timeout=20, artifacts=_REPORTS)
+        job = _job(spec, "drift", JobKind.MONITOR, ("monitor",), timeout=30, artifacts=_REPORTS)
     jobs = [job]
     return Pipeline(
         id=MONITOR_PIPELINE,

@@ -37,6 +37,7 @@ from mlopsgen.spec.model import (
     Estimator,
     Kubeflow,
     Kubernetes,
+    Live,
     MetricBound,
     MlopsgenInstall,
     MlopsgenSource,
@@ -1347,6 +1348,12 @@ def _build(d: dict[str, Any], model_raw: Mapping[str, Any]) -> Spec:
                 path=d["monitoring"]["prediction_log"]["path"],
             ),
             slo=_slo(d, derive=p.get("slug") or derive_slug(p["name"])),
+            live=Live(
+                window=d["monitoring"]["live"]["window"],
+                min_records=d["monitoring"]["live"]["min_records"],
+                min_labels=d["monitoring"]["live"]["min_labels"],
+                pushgateway=d["monitoring"]["live"].get("pushgateway"),
+            ),
         ),
         compute=_compute(d),
         policies=Policies(

@@ -25,6 +25,7 @@ __all__ = [
     "Estimator",
     "Kubeflow",
     "Kubernetes",
+    "Live",
     "MetricBound",
     "MlopsgenInstall",
     "MlopsgenSource",
@@ -459,12 +460,23 @@ class PredictionLog:
 
 
 @dataclass(frozen=True)
+class Live:
+    """``monitoring.live:``: the window of logged predictions the monitor reads, its gauges."""
+
+    window: str = "7d"
+    min_records: int = 100
+    min_labels: int = 30
+    pushgateway: str | None = None
+
+
+@dataclass(frozen=True)
 class Monitoring:
     """``monitoring:``; ``slo`` is None when the spec has no ``monitoring.slo``."""
 
     drift: Drift
     prediction_log: PredictionLog
     slo: Slo | None = None
+    live: Live = Live()
 
 
 @dataclass(frozen=True)

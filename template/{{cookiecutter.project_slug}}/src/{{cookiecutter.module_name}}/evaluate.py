@@ -19,7 +19,8 @@ def compute_metrics(task: str, y_true: Any, y_pred: Any, y_score: Any) -> dict[s
 
     binary: the positive class is the larger label (1), y_score its probability;
     multiclass: f1, precision and recall are macro averages, roc_auc one-vs-rest over
-    y_score, the probabilities of every class; regression: y_score is unused.
+    y_score, the probabilities of every class; regression: y_score is unused. Without
+    y_score (None) a classifier's metrics leave out roc_auc.
     """
     if task == "regression":
         values = {
@@ -34,10 +35,13 @@ def compute_metrics(task: str, y_true: Any, y_pred: Any, y_score: Any) -> dict[s
             "f1": skm.f1_score(y_true, y_pred, average=average, zero_division=0),
             "precision": skm.precision_score(y_true, y_pred, average=average, zero_division=0),
             "recall": skm.recall_score(y_true, y_pred, average=average, zero_division=0),
-            "roc_auc": skm.roc_auc_score(y_true, y_score, multi_class="ovr")
-            if task == "multiclass"
-            else skm.roc_auc_score(y_true, y_score),
         }
+        if y_score is not None:
+            values["roc_auc"] = (
+                skm.roc_auc_score(y_true, y_score, multi_class="ovr")
+                if task == "multiclass"
+                else skm.roc_auc_score(y_true, y_score)
+            )
     return {name: round(float(value), 4) for name, value in values.items()}
 
 

@@ -78,10 +78,15 @@ def import_labels(records: Iterable[dict[str, Any]], log_dir: Path) -> int:
     return count
 
 
+def latest_labels(log_dir: Path) -> dict[str, Any]:
+    """The label of every request id in the feedback log; the latest label of an id wins."""
+    return {r["request_id"]: r["label"] for r in read_records(log_dir, FEEDBACK)}
+
+
 def join(log_dir: Path) -> dict[str, Any]:
     """The prediction log joined with the feedback log, summarised."""
     predictions = {r["request_id"]: r for r in read_records(log_dir, PREDICTIONS)}
-    labels = {r["request_id"]: r["label"] for r in read_records(log_dir, FEEDBACK)}
+    labels = latest_labels(log_dir)
     matched = [(predictions[i], label) for i, label in labels.items() if i in predictions]
     unmatched = sorted(i for i in labels if i not in predictions)
     correct = sum(1 for p, label in matched if p["output"]["prediction"] == label)

@@ -21,7 +21,8 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +115,18 @@ class JsonlWriter:
             handle.close()
 
 
-def read_records(directory: Path, kind: str) -> Iterator[dict[str, Any]]:
-    """Every record of one kind, oldest file first; a line that is not JSON is skipped."""
-    for path in sorted(directory.glob(f"{kind}-*.jsonl")):
+def read_records(
+    directory: Path, kind: str, days: Iterable[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every record of one kind (of the given UTC days only, when given), oldest file first.
+
+    A line that is not JSON is skipped.
+    """
+    if days is None:
+        paths = sorted(directory.glob(f"{kind}-*.jsonl"))
+    else:
+        paths = [p for p in map(partial(log_file, directory, kind), sorted(days)) if p.is_file()]
+    for path in paths:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 try:

@@ -86,6 +86,17 @@ DEFAULT_ON_DRIFT = "retrain"
 DEFAULT_DRIFT_BATCH = "data/incoming/batch.csv"
 DEFAULT_LOG_SINK = "jsonl"
 DEFAULT_LOG_PATH = "logs/predictions/"
+#: monitoring.live: the monitor reads the logged predictions of the last window (7 days:
+#: a whole weekly cycle, and a point per day for the performance-over-time plot).
+DEFAULT_WINDOW = "7d"
+#: Fewer logged predictions in the window: the monitor fails ("insufficient"), judging nothing.
+DEFAULT_MIN_RECORDS = 100
+#: Fewer labelled predictions: live performance is reported as not judged (no failure).
+DEFAULT_MIN_LABELS = 30
+#: monitoring.live.window: a count of hours (h) or days (d).
+WINDOW = re.compile(r"([1-9][0-9]{0,3})([hd])")
+#: monitoring.live.pushgateway: an http(s) URL without credentials, query or fragment.
+PUSHGATEWAY_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?")
 DEFAULT_STORE = "ci"  # secrets.provider
 
 T = TypeVar("T")
@@ -146,6 +157,29 @@ class Estimator:
 
 
 @dataclass(frozen=True)
+class LiveMonitoring:
+    """monitoring.live: the window of logged predictions the monitor reads; its gauges' job.
+
+    ``job`` is monitoring.slo.job (default: the project slug): the Pushgateway grouping key
+    when ``pushgateway`` is set.
+    """
+
+    window: str = DEFAULT_WINDOW
+    min_records: int = DEFAULT_MIN_RECORDS
+    min_labels: int = DEFAULT_MIN_LABELS
+    pushgateway: str | None = None
+    job: str = ""
+
+    @property
+    def window_hours(self) -> int:
+        """The window in hours."""
+        match = WINDOW.fullmatch(self.window)
+        if match is None:  # _live() only admits a valid window
+            raise SpecError(f"monitoring.live.window: {self.window!r} is not a window")
+        return int(match[1]) * (24 if match[2] == "d" else 1)
+
+
+@dataclass(frozen=True)
 class Settings:
     """The parts of mlops.yaml that the tasks read, with defaults applied."""
 
@@ -184,6 +218,7 @@ class Settings:
     #: deploy.platform, and the namespace of deploy.kubernetes (kubernetes, kserve).
     platform: str = PLATFORMS[0]
     namespace: str = ""
+    live: LiveMonitoring = LiveMonitoring()
 
     @property
     def classification(self) -> bool:
@@ -367,6 +402,36 @@ def _environments(raw: Any) -> tuple[Environment, ...]:
     return tuple(environments)
 
 
+def _live(monitoring: Mapping[str, Any], slug: str) -> LiveMonitoring:
+    """monitoring.live, and the job label of monitoring.slo.job (default: the project slug)."""
+    live = _section(monitoring, "live", "monitoring.")
+    window = _text(live.get("window", DEFAULT_WINDOW), "monitoring.live.window")
+    if not WINDOW.fullmatch(window):
+        raise SpecError(
+            f"monitoring.live.window: {window!r} is not a window: hours or days, e.g. 24h or 7d"
+        )
+    pushgateway = live.get("pushgateway")
+    if pushgateway is not None and not PUSHGATEWAY_URL.fullmatch(
+        _text(pushgateway, "monitoring.live.pushgateway")
+    ):
+        raise SpecError(
+            f"monitoring.live.pushgateway: {pushgateway!r} is not an http(s) URL without "
+            "credentials, query or fragment"
+        )
+    slo = _section(monitoring, "slo", "monitoring.")
+    return LiveMonitoring(
+        window=window,
+        min_records=_integer(
+            live.get("min_records", DEFAULT_MIN_RECORDS), "monitoring.live.min_records", low=1
+        ),
+        min_labels=_integer(
+            live.get("min_labels", DEFAULT_MIN_LABELS), "monitoring.live.min_labels", low=1
+        ),
+        pushgateway=None if pushgateway is None else str(pushgateway).rstrip("/"),
+        job=_text(slo.get("job", slug), "monitoring.slo.job"),
+    )
+
+
 def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
     """Apply the defaults to a parsed mlops.yaml and check the values the tasks use."""
     if not isinstance(raw, Mapping):
@@ -450,6 +515,7 @@ def settings_from_mapping(raw: Mapping[str, Any], *, root: Path) -> Settings:
             (deploy.get("kubernetes") or {}).get("namespace", DEFAULT_NAMESPACE),
             "deploy.kubernetes.namespace",
         ),
+        live=_live(_section(raw, "monitoring", ""), str(project.get("slug", root.name))),
     )
 
 

@@ -31,7 +31,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .data import Contract, load_contract, load_training_frame, split
+from .data import Contract, Split, load_contract, load_training_frame, split
 from .settings import Estimator, Settings, TaskError, load_settings, task_parser
 
 # The shorthands of model.algorithm, per kind of task: (classifier, regressor).
@@ -129,6 +129,16 @@ def save_model(pipeline: Pipeline, path: Path) -> None:
         pickle.dump(pipeline, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def fit(settings: Settings, contract: Contract, parts: Split) -> Pipeline:
+    """The pipeline fitted on the training part of the split (seeded: the same every run)."""
+    pipeline = build_pipeline(contract, build_estimator(settings))
+    try:
+        pipeline.fit(parts.x_train, parts.y_train)
+    except (TypeError, ValueError) as exc:
+        raise TaskError(f"{settings.model_name} could not be fitted: {exc}") from None
+    return pipeline
+
+
 def train(settings: Settings) -> tuple[Pipeline, int, int]:
     """Fit the pipeline on the training part of the split and save it.
 
@@ -137,11 +147,7 @@ def train(settings: Settings) -> tuple[Pipeline, int, int]:
     contract = load_contract(settings.contract)
     frame = load_training_frame(settings, contract)
     parts = split(frame, contract, settings)
-    pipeline = build_pipeline(contract, build_estimator(settings))
-    try:
-        pipeline.fit(parts.x_train, parts.y_train)
-    except (TypeError, ValueError) as exc:
-        raise TaskError(f"{settings.model_name} could not be fitted: {exc}") from None
+    pipeline = fit(settings, contract, parts)
     save_model(pipeline, settings.model_path)
 {%- if cookiecutter.model_tracking == 'mlflow' %}
     if settings.tracking == "mlflow":
